@@ -1,0 +1,260 @@
+/* chan.c: Go's channels.
+ *
+ * Invariants, true whenever a channel's lock is free:
+ * - count <= cap; the buffer holds count values starting at slot head.
+ * - recvq holds live waiters only while count == 0, and sendq only while
+ *   count == cap (for cap 0: always "full and empty"). At least one of recvq
+ *   and sendq holds no live waiter, except for a select with both a send and
+ *   a receive case on the same unbuffered channel. Stale select waiters (whose
+ *   select was already completed elsewhere) may sit in either queue until
+ *   someone drops them.
+ * - A closed channel has empty queues: close wakes everyone.
+ *
+ * Locking: one mutex per channel. select.c locks several channels, always in
+ * order of address. Nothing else is locked while a channel lock is held.
+ */
+#include "common/chan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/chan_internal.h"
+
+chan *chan_make(size_t elem_size, size_t cap) {
+    if (elem_size == 0)
+        elem_size = 1;
+    if (cap > ((size_t)-1 - sizeof(chan)) / elem_size)
+        go_panic("makechan: size out of range");
+    chan *c = xcalloc(1, sizeof *c);
+    c->buf = cap ? xmalloc(cap * elem_size) : NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    c->elem_size = elem_size;
+    c->cap = cap;
+    atomic_init(&c->refs, 1);
+    return c;
+}
+
+chan *chan_ref(chan *c) {
+    if (c)
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return c;
+}
+
+void chan_free(chan *c) {
+    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    free(c->buf);
+    free(c);
+}
+
+void waitq_push(struct waitq *q, struct waiter *w) {
+    w->next = NULL;
+    w->prev = q->last;
+    if (q->last)
+        q->last->next = w;
+    else
+        q->first = w;
+    q->last = w;
+    w->queued = true;
+}
+
+void waitq_remove(struct waitq *q, struct waiter *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->first = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->last = w->prev;
+    w->next = w->prev = NULL;
+    w->queued = false;
+}
+
+/* Takes the first waiter that can still be completed, claiming its select if
+ * it belongs to one; drops stale select waiters on the way. */
+static struct waiter *waitq_claim(struct waitq *q) {
+    struct waiter *w;
+    while ((w = q->first) != NULL) {
+        waitq_remove(q, w);
+        if (!w->sel)
+            return w;
+        int free_ = 0;
+        if (atomic_compare_exchange_strong_explicit(&w->sel->done, &free_, 1, memory_order_acq_rel,
+                                                    memory_order_relaxed)) {
+            w->sel->fired = w->case_index;
+            return w;
+        }
+    }
+    return NULL;
+}
+
+static unsigned char *slot(chan *c, size_t i) {
+    return c->buf + ((c->head + i) % c->cap) * c->elem_size;
+}
+
+bool chan_send_locked(chan *c, const void *elem, struct waiter **wake) {
+    struct waiter *w = waitq_claim(&c->recvq);
+    if (w) {
+        /* A receiver waits, so the buffer is empty: hand the value over. */
+        if (w->elem)
+            memcpy(w->elem, elem, c->elem_size);
+        w->success = true;
+        *wake = w;
+        return true;
+    }
+    if (c->count < c->cap) {
+        memcpy(slot(c, c->count), elem, c->elem_size);
+        c->count++;
+        return true;
+    }
+    return false;
+}
+
+bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake) {
+    struct waiter *w = waitq_claim(&c->sendq);
+    if (w) {
+        if (c->cap == 0) {
+            if (elem)
+                memcpy(elem, w->elem, c->elem_size);
+        } else {
+            /* The buffer is full: take its oldest value and put the blocked
+             * sender's value in the freed slot, which is now the newest, so
+             * the sender keeps its place in line. */
+            unsigned char *s = slot(c, 0);
+            if (elem)
+                memcpy(elem, s, c->elem_size);
+            memcpy(s, w->elem, c->elem_size);
+            c->head = (c->head + 1) % c->cap;
+        }
+        w->success = true;
+        *wake = w;
+        *ok = true;
+        return true;
+    }
+    if (c->count > 0) {
+        if (elem)
+            memcpy(elem, slot(c, 0), c->elem_size);
+        c->head = (c->head + 1) % c->cap;
+        c->count--;
+        *ok = true;
+        return true;
+    }
+    if (c->closed) {
+        if (elem)
+            memset(elem, 0, c->elem_size);
+        *ok = false;
+        return true;
+    }
+    return false;
+}
+
+void chan_send(chan *c, const void *elem) {
+    if (!c)
+        g_block_forever();
+    struct waiter *wake = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->closed) {
+        pthread_mutex_unlock(&c->lock);
+        go_panic("send on closed channel");
+    }
+    if (chan_send_locked(c, elem, &wake)) {
+        pthread_mutex_unlock(&c->lock);
+        if (wake)
+            g_ready(wake->g);
+        return;
+    }
+    struct waiter self = {.g = g_current(), .elem = (void *)elem};
+    waitq_push(&c->sendq, &self);
+    pthread_mutex_unlock(&c->lock);
+    g_park(self.g);
+    if (!self.success)
+        go_panic("send on closed channel");
+}
+
+bool chan_recv(chan *c, void *elem) {
+    if (!c)
+        g_block_forever();
+    struct waiter *wake = NULL;
+    bool ok;
+    pthread_mutex_lock(&c->lock);
+    if (chan_recv_locked(c, elem, &ok, &wake)) {
+        pthread_mutex_unlock(&c->lock);
+        if (wake)
+            g_ready(wake->g);
+        return ok;
+    }
+    struct waiter self = {.g = g_current(), .elem = elem};
+    waitq_push(&c->recvq, &self);
+    pthread_mutex_unlock(&c->lock);
+    g_park(self.g);
+    return self.success;
+}
+
+/* Moves every waiter that can still be completed from q onto the list. */
+static void claim_all(struct waitq *q, struct waiter **list, size_t elem_size, bool zero) {
+    struct waiter *w;
+    while ((w = waitq_claim(q)) != NULL) {
+        if (zero && w->elem)
+            memset(w->elem, 0, elem_size);
+        w->success = false;
+        w->next = *list;
+        *list = w;
+    }
+}
+
+void chan_close(chan *c) {
+    if (!c)
+        go_panic("close of nil channel");
+    pthread_mutex_lock(&c->lock);
+    if (c->closed) {
+        pthread_mutex_unlock(&c->lock);
+        go_panic("close of closed channel");
+    }
+    c->closed = true;
+    struct waiter *list = NULL;
+    claim_all(&c->recvq, &list, c->elem_size, true);
+    claim_all(&c->sendq, &list, c->elem_size, false);
+    pthread_mutex_unlock(&c->lock);
+    while (list) {
+        /* Read next first: once woken, the waiter's stack frame may go. */
+        struct waiter *next = list->next;
+        g_ready(list->g);
+        list = next;
+    }
+}
+
+size_t chan_len(chan *c) {
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->count;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+size_t chan_cap(chan *c) {
+    return c ? c->cap : 0;
+}
+
+bool chan_offer(chan *c, const void *elem) {
+    struct waiter *wake = NULL;
+    pthread_mutex_lock(&c->lock);
+    bool sent = !c->closed && chan_send_locked(c, elem, &wake);
+    pthread_mutex_unlock(&c->lock);
+    if (wake)
+        g_ready(wake->g);
+    return sent;
+}
+
+bool chan_poll(chan *c, void *elem) {
+    struct waiter *wake = NULL;
+    bool ok = false;
+    pthread_mutex_lock(&c->lock);
+    bool got = chan_recv_locked(c, elem, &ok, &wake);
+    pthread_mutex_unlock(&c->lock);
+    if (wake)
+        g_ready(wake->g);
+    return got && ok;
+}

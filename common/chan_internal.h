@@ -1,0 +1,72 @@
+/* chan_internal.h: the channel's insides, shared by chan.c and select.c.
+ *
+ * A goroutine that blocks on a channel puts a waiter record, living on its
+ * own stack, into the channel's sendq or recvq and parks. The goroutine that
+ * completes the operation takes the waiter out of the queue, copies the value
+ * into or out of it, sets success, and only then wakes it: the woken goroutine
+ * never retries and nobody can overtake it.
+ *
+ * A select puts one waiter per case into the queues of several channels; they
+ * share one select_state. Whoever first wins the compare-and-swap on
+ * select_state.done completes the select; the others find the waiter stale,
+ * drop it from their queue and move on. The select removes what is left of
+ * its waiters after it wakes.
+ */
+#ifndef COMMON_CHAN_INTERNAL_H
+#define COMMON_CHAN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/chan.h"
+#include "common/runtime.h"
+
+struct select_state {
+    atomic_int done; /* 0 until one operation claims the select */
+    int fired;       /* the index of the case that completed; set by the claimer */
+};
+
+struct waiter {
+    struct waiter *next, *prev; /* in the channel's queue, or the close list */
+    struct g *g;                /* the parked goroutine */
+    void *elem;                 /* send: the value; receive: where it goes (or NULL) */
+    struct select_state *sel;   /* NULL for a plain send or receive */
+    int case_index;             /* the select case this waiter stands for */
+    bool queued;                /* still in a queue; guarded by the channel's lock */
+    bool success;               /* true: the value moved; false: the channel closed */
+};
+
+struct waitq {
+    struct waiter *first, *last;
+};
+
+struct chan {
+    pthread_mutex_t lock; /* guards everything below but refs */
+    size_t elem_size;
+    size_t cap;           /* buffer slots; 0 for an unbuffered channel */
+    size_t count;         /* values in the buffer */
+    size_t head;          /* slot of the oldest value */
+    bool closed;
+    struct waitq recvq;   /* blocked receivers: only while the buffer is empty */
+    struct waitq sendq;   /* blocked senders: only while the buffer is full */
+    atomic_int refs;
+    unsigned char *buf;   /* cap * elem_size bytes */
+};
+
+void waitq_push(struct waitq *q, struct waiter *w);
+void waitq_remove(struct waitq *q, struct waiter *w);
+
+/* With c locked: complete a send or receive now if possible. A waiter taken
+ * from a queue to complete is returned in *wake, for the caller to g_ready
+ * after unlocking. chan_recv_locked sets *ok like chan_recv's result. */
+bool chan_send_locked(chan *c, const void *elem, struct waiter **wake);
+bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake);
+
+/* Non-blocking send and receive that never block nor panic, for the timer
+ * thread (which is not a goroutine): false when they could not proceed. */
+bool chan_offer(chan *c, const void *elem);
+bool chan_poll(chan *c, void *elem);
+
+#endif

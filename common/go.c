@@ -1,0 +1,251 @@
+/* go.c: goroutines as detached threads, parking, and the deadlock detector.
+ *
+ * Invariants:
+ * - sched_state packs two counts into one atomic word so that both are read
+ *   and changed at once: the low 32 bits count running goroutines (not
+ *   parked in g_park), the high 32 bits count wakers (pending timers, signal
+ *   contexts). The word reads zero exactly when nothing can ever move again.
+ * - A struct g is never freed: a finished goroutine's record goes on a free
+ *   list for reuse. A waker may still touch a record's futex word just after
+ *   its goroutine returned; on a reused record that is only a spurious wake,
+ *   which g_park tolerates.
+ *
+ * Parking: a short bounded spin (the waker is often running on the other core
+ * and about to finish), then FUTEX_WAIT on park_state.
+ */
+#include "common/go.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/runtime.h"
+#include "common/sync.h"
+
+enum { PARK_EMPTY, PARK_NOTIFIED, PARK_SLEEPING };
+
+/* Iterations of the spin before a goroutine sleeps in the kernel. */
+#define PARK_SPIN 100
+
+#define WAKER_ONE ((uint64_t)1 << 32)
+
+static _Atomic uint64_t sched_state;
+static atomic_int goroutines; /* alive goroutines, main included */
+
+static pthread_mutex_t free_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct g *free_list; /* guarded by free_mu */
+
+static _Thread_local struct g *current;
+static pthread_key_t foreign_key; /* destructor counts out foreign threads */
+
+void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        go_fatal("out of memory");
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        go_fatal("out of memory");
+    return p;
+}
+
+_Noreturn void go_panic(const char *msg) {
+    fprintf(stderr, "panic: %s\n", msg);
+    abort();
+}
+
+_Noreturn void go_fatal(const char *msg) {
+    fflush(stdout);
+    fprintf(stderr, "fatal error: %s\n", msg);
+    _exit(2);
+}
+
+static _Noreturn void deadlock(void) {
+    go_fatal("all goroutines are asleep - deadlock!");
+}
+
+static void running_begin(void) {
+    atomic_fetch_add(&sched_state, 1);
+}
+
+static void running_end(void) {
+    if (atomic_fetch_sub(&sched_state, 1) == 1)
+        deadlock();
+}
+
+void sched_waker_begin(void) {
+    atomic_fetch_add(&sched_state, WAKER_ONE);
+}
+
+void sched_waker_end(void) {
+    if (atomic_fetch_sub(&sched_state, WAKER_ONE) == WAKER_ONE)
+        deadlock();
+}
+
+static struct g *g_alloc(void) {
+    pthread_mutex_lock(&free_mu);
+    struct g *g = free_list;
+    if (g)
+        free_list = g->next_free;
+    pthread_mutex_unlock(&free_mu);
+    if (!g)
+        g = xcalloc(1, sizeof *g);
+    g->fn = NULL;
+    g->arg = NULL;
+    g->wg = NULL;
+    g->next_free = NULL;
+    return g;
+}
+
+static void g_release(struct g *g) {
+    pthread_mutex_lock(&free_mu);
+    g->next_free = free_list;
+    free_list = g;
+    pthread_mutex_unlock(&free_mu);
+}
+
+static void foreign_exit(void *p) {
+    current = NULL;
+    atomic_fetch_sub(&goroutines, 1);
+    g_release(p);
+    running_end();
+}
+
+/* The main thread is a goroutine from the start. */
+__attribute__((constructor)) static void runtime_init(void) {
+    pthread_key_create(&foreign_key, foreign_exit);
+    current = g_alloc();
+    atomic_store(&goroutines, 1);
+    running_begin();
+}
+
+struct g *g_current(void) {
+    if (!current) {
+        /* A thread made with pthread_create: count it in until it exits. */
+        current = g_alloc();
+        atomic_fetch_add(&goroutines, 1);
+        running_begin();
+        pthread_setspecific(foreign_key, current);
+    }
+    return current;
+}
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t val) {
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *addr) {
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+void g_park(struct g *g) {
+    running_end();
+    for (int i = 0; i < PARK_SPIN; i++) {
+        if (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_NOTIFIED)
+            goto woken;
+        cpu_relax();
+    }
+    uint32_t expected = PARK_EMPTY;
+    if (atomic_compare_exchange_strong_explicit(&g->park_state, &expected, PARK_SLEEPING,
+                                                memory_order_acquire, memory_order_acquire)) {
+        while (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_SLEEPING)
+            futex_wait(&g->park_state, PARK_SLEEPING);
+    }
+woken:
+    atomic_store_explicit(&g->park_state, PARK_EMPTY, memory_order_relaxed);
+}
+
+void g_ready(struct g *g) {
+    running_begin();
+    if (atomic_exchange_explicit(&g->park_state, PARK_NOTIFIED, memory_order_release) ==
+        PARK_SLEEPING)
+        futex_wake(&g->park_state);
+}
+
+_Noreturn void g_block_forever(void) {
+    struct g *g = g_current();
+    running_end();
+    for (;;)
+        pause();
+    (void)g;
+}
+
+uint32_t g_rand(uint32_t n) {
+    static _Thread_local uint64_t state;
+    if (state == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        state = ((uint64_t)(uintptr_t)&state * 0x9E3779B97F4A7C15u) ^ (uint64_t)ts.tv_nsec ^
+                ((uint64_t)ts.tv_sec << 32) ^ 1;
+    }
+    /* xorshift64*, then Lemire's multiply-shift to map into [0, n). */
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    uint64_t r = (state * 0x2545F4914F6CDD1Du) >> 32;
+    return (uint32_t)((r * n) >> 32);
+}
+
+static void *goroutine_main(void *p) {
+    struct g *g = p;
+    current = g;
+    g->fn(g->arg);
+    if (g->wg)
+        wg_done(g->wg);
+    current = NULL;
+    atomic_fetch_sub(&goroutines, 1);
+    g_release(g);
+    running_end();
+    return NULL;
+}
+
+void go_spawn(void (*fn)(void *), void *arg, struct waitgroup *wg) {
+    struct g *g = g_alloc();
+    g->fn = fn;
+    g->arg = arg;
+    g->wg = wg;
+    atomic_fetch_add(&goroutines, 1);
+    running_begin();
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    size_t stack = GO_STACK_SIZE;
+    if (stack < (size_t)PTHREAD_STACK_MIN)
+        stack = PTHREAD_STACK_MIN;
+    pthread_attr_setstacksize(&attr, stack);
+    pthread_t tid;
+    int err = pthread_create(&tid, &attr, goroutine_main, g);
+    pthread_attr_destroy(&attr);
+    if (err != 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "go: cannot start goroutine: %s", strerror(err));
+        go_fatal(msg);
+    }
+}
+
+void go(void (*fn)(void *), void *arg) {
+    go_spawn(fn, arg, NULL);
+}
+
+int go_num_goroutines(void) {
+    return atomic_load(&goroutines);
+}

@@ -1,0 +1,69 @@
+/* runtime.h: internals shared by the sources of common/. Not for exercises.
+ *
+ * Every goroutine has a struct g with a parker: a futex word on which it
+ * sleeps when it blocks. A blocked goroutine is woken by exactly one other
+ * thread, the one that completed its operation (copied the value, or closed
+ * the channel); that thread calls g_ready, which also counts the goroutine as
+ * running again before it wakes it. The goroutine itself counts itself out in
+ * g_park. Because the waker counts the wakee in before it could block itself,
+ * the number of running goroutines never reads zero while one of them is
+ * about to be woken: zero means a deadlock.
+ *
+ * "Wakers" are things outside the goroutines that may still wake one: pending
+ * timers and signal contexts. Deadlock is "no goroutine running and no waker".
+ */
+#ifndef COMMON_RUNTIME_H
+#define COMMON_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct g {
+    _Atomic uint32_t park_state; /* PARK_EMPTY, PARK_NOTIFIED or PARK_SLEEPING */
+    void (*fn)(void *);          /* what a goroutine runs */
+    void *arg;
+    struct waitgroup *wg;        /* wg_go: marked done when fn returns */
+    struct g *next_free;         /* on the free list of recycled records */
+};
+
+/* The calling thread's record. Threads not started by go() (main included)
+ * get one on first use. */
+struct g *g_current(void);
+
+/* Blocks the calling goroutine until another thread calls g_ready(g). Counts
+ * it as blocked meanwhile, and reports a deadlock if it was the last one. */
+void g_park(struct g *g);
+
+/* Counts g as running again and wakes it. Must be called exactly once per
+ * g_park, by the thread that completed g's operation, after it has written
+ * everything g will read. */
+void g_ready(struct g *g);
+
+/* Blocks the calling goroutine forever (nil channel, empty select). */
+_Noreturn void g_block_forever(void);
+
+/* Something that may wake a goroutine later (a pending timer, a signal
+ * context) begins or ends. sched_waker_end must come after the waker's last
+ * g_ready. */
+void sched_waker_begin(void);
+void sched_waker_end(void);
+
+/* Starts fn(arg) as a goroutine; with wg, calls wg_done(wg) when fn returns. */
+void go_spawn(void (*fn)(void *), void *arg, struct waitgroup *wg);
+
+/* A uniformly random number in [0, n), from a per-thread generator. */
+uint32_t g_rand(uint32_t n);
+
+/* Go's panic: prints "panic: msg" on stderr and aborts. */
+_Noreturn void go_panic(const char *msg);
+
+/* Go's fatal error: prints "fatal error: msg" on stderr and exits with 2. */
+_Noreturn void go_fatal(const char *msg);
+
+/* malloc/calloc that treat out of memory as fatal. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+
+#endif

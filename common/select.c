@@ -1,0 +1,154 @@
+/* select.c: Go's select statement, after runtime/select.go.
+ *
+ * 1. Visit the cases in a random order (so that no ready case starves) with
+ *    every distinct channel locked, in order of address (so that two selects
+ *    over the same channels cannot deadlock each other). The first ready case
+ *    proceeds at once.
+ * 2. With a default, and nothing ready: unlock and take the default.
+ * 3. Otherwise enqueue one waiter per case, unlock everything and park. The
+ *    operation that claims the shared select_state completes exactly one case
+ *    and wakes us; we relock to take our other waiters out of their queues.
+ */
+#include "common/select.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "common/chan_internal.h"
+
+/* Cases handled with stack arrays; more take a trip to malloc. */
+#define SELECT_STACK_CASES 16
+
+static void lock_all(chan **locks, int n) {
+    for (int i = 0; i < n; i++)
+        pthread_mutex_lock(&locks[i]->lock);
+}
+
+static void unlock_all(chan **locks, int n) {
+    for (int i = n - 1; i >= 0; i--)
+        pthread_mutex_unlock(&locks[i]->lock);
+}
+
+/* Fills order with a random permutation of the cases whose channel is not
+ * nil, and locks with their distinct channels sorted by address. */
+static void plan(select_case *cases, int n, int *order, int *norder, chan **locks, int *nlocks) {
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!cases[i].c)
+            continue;
+        int j = (int)g_rand((uint32_t)k + 1);
+        order[k] = order[j];
+        order[j] = i;
+        k++;
+    }
+    *norder = k;
+
+    int m = 0;
+    for (int i = 0; i < k; i++) {
+        chan *c = cases[order[i]].c;
+        int j = m;
+        while (j > 0 && (uintptr_t)locks[j - 1] > (uintptr_t)c)
+            j--;
+        if (j > 0 && locks[j - 1] == c)
+            continue;
+        for (int t = m; t > j; t--)
+            locks[t] = locks[t - 1];
+        locks[j] = c;
+        m++;
+    }
+    *nlocks = m;
+}
+
+static int select_impl(select_case *cases, int n, bool block) {
+    int order_stack[SELECT_STACK_CASES];
+    chan *locks_stack[SELECT_STACK_CASES];
+    struct waiter waiters_stack[SELECT_STACK_CASES];
+    int *order = order_stack;
+    chan **locks = locks_stack;
+    struct waiter *waiters = waiters_stack;
+    if (n > SELECT_STACK_CASES) {
+        order = xmalloc((size_t)n * sizeof *order);
+        locks = xmalloc((size_t)n * sizeof *locks);
+        waiters = xcalloc((size_t)n, sizeof *waiters);
+    }
+
+    int norder, nlocks, chosen = SELECT_DEFAULT;
+    struct waiter *wake = NULL;
+    plan(cases, n, order, &norder, locks, &nlocks);
+    lock_all(locks, nlocks);
+
+    for (int i = 0; i < norder; i++) {
+        select_case *sc = &cases[order[i]];
+        bool done;
+        if (sc->dir == SELECT_SEND) {
+            if (sc->c->closed) {
+                unlock_all(locks, nlocks);
+                go_panic("send on closed channel");
+            }
+            done = chan_send_locked(sc->c, sc->elem, &wake);
+        } else {
+            done = chan_recv_locked(sc->c, sc->elem, &sc->ok, &wake);
+        }
+        if (done) {
+            chosen = order[i];
+            break;
+        }
+    }
+
+    if (chosen != SELECT_DEFAULT || !block) {
+        unlock_all(locks, nlocks);
+        if (wake)
+            g_ready(wake->g);
+        goto out;
+    }
+    if (norder == 0) {
+        /* Only nil channels, or no cases: nothing can ever be ready. */
+        unlock_all(locks, nlocks);
+        g_block_forever();
+    }
+
+    struct select_state st = {.fired = -1};
+    atomic_init(&st.done, 0);
+    struct g *self = g_current();
+    for (int i = 0; i < n; i++) {
+        select_case *sc = &cases[i];
+        if (!sc->c)
+            continue;
+        waiters[i] = (struct waiter){.g = self, .elem = sc->elem, .sel = &st, .case_index = i};
+        waitq_push(sc->dir == SELECT_SEND ? &sc->c->sendq : &sc->c->recvq, &waiters[i]);
+    }
+    unlock_all(locks, nlocks);
+    g_park(self);
+
+    lock_all(locks, nlocks);
+    for (int i = 0; i < n; i++) {
+        select_case *sc = &cases[i];
+        if (sc->c && waiters[i].queued)
+            waitq_remove(sc->dir == SELECT_SEND ? &sc->c->sendq : &sc->c->recvq, &waiters[i]);
+    }
+    unlock_all(locks, nlocks);
+
+    chosen = st.fired;
+    if (cases[chosen].dir == SELECT_SEND) {
+        if (!waiters[chosen].success)
+            go_panic("send on closed channel");
+    } else {
+        cases[chosen].ok = waiters[chosen].success;
+    }
+
+out:
+    if (n > SELECT_STACK_CASES) {
+        free(order);
+        free(locks);
+        free(waiters);
+    }
+    return chosen;
+}
+
+int chan_select(select_case *cases, int n) {
+    return select_impl(cases, n, true);
+}
+
+int chan_select_default(select_case *cases, int n) {
+    return select_impl(cases, n, false);
+}

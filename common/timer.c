@@ -1,0 +1,312 @@
+/* timer.c: time, timers and tickers, served by one timer thread.
+ *
+ * Invariants (under heap_mu):
+ * - heap is a binary min-heap on when; entry->heap_index is its position, or
+ *   NOT_IN_HEAP for an entry that is not armed.
+ * - Every armed entry counts as one waker for the deadlock detector, from
+ *   arming until it has fired (value delivered, callback returned) or been
+ *   stopped.
+ *
+ * Locking order: heap_mu, then a channel's lock (delivery and draining happen
+ * under heap_mu, so that timer_stop can promise no stale value). Callbacks run
+ * with heap_mu released, since they cancel contexts, which stop timers.
+ */
+#include "common/timer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/chan_internal.h"
+#include "common/timer_internal.h"
+
+#define NOT_IN_HEAP SIZE_MAX
+
+static pthread_mutex_t heap_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t heap_cond;  /* signalled when the earliest entry changes */
+static struct timer_entry **heap; /* guarded by heap_mu */
+static size_t heap_len, heap_cap;
+static pthread_once_t timer_thread_once = PTHREAD_ONCE_INIT;
+
+instant time_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (instant)ts.tv_sec * SECOND + ts.tv_nsec;
+}
+
+duration time_since(instant t) {
+    return time_now() - t;
+}
+
+static struct timespec to_timespec(instant t) {
+    return (struct timespec){.tv_sec = t / SECOND, .tv_nsec = t % SECOND};
+}
+
+void time_sleep(duration d) {
+    if (d <= 0)
+        return;
+    struct timespec until = to_timespec(time_now() + d);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+        ;
+}
+
+static void heap_swap(size_t i, size_t j) {
+    struct timer_entry *t = heap[i];
+    heap[i] = heap[j];
+    heap[j] = t;
+    heap[i]->heap_index = i;
+    heap[j]->heap_index = j;
+}
+
+static void heap_up(size_t i) {
+    while (i > 0 && heap[(i - 1) / 2]->when > heap[i]->when) {
+        heap_swap(i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_down(size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < heap_len && heap[l]->when < heap[m]->when)
+            m = l;
+        if (r < heap_len && heap[r]->when < heap[m]->when)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(i, m);
+        i = m;
+    }
+}
+
+static void heap_push(struct timer_entry *e) {
+    if (heap_len == heap_cap) {
+        heap_cap = heap_cap ? 2 * heap_cap : 64;
+        heap = realloc(heap, heap_cap * sizeof *heap);
+        if (!heap)
+            go_fatal("out of memory");
+    }
+    e->heap_index = heap_len;
+    heap[heap_len++] = e;
+    heap_up(e->heap_index);
+}
+
+static void heap_remove(struct timer_entry *e) {
+    size_t i = e->heap_index;
+    heap_len--;
+    if (i != heap_len) {
+        heap[i] = heap[heap_len];
+        heap[i]->heap_index = i;
+        heap_down(i);
+        heap_up(i);
+    }
+    e->heap_index = NOT_IN_HEAP;
+}
+
+static void *timer_thread(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&heap_mu);
+    for (;;) {
+        if (heap_len == 0) {
+            pthread_cond_wait(&heap_cond, &heap_mu);
+            continue;
+        }
+        struct timer_entry *e = heap[0];
+        instant now = time_now();
+        if (e->when > now) {
+            struct timespec until = to_timespec(e->when);
+            pthread_cond_timedwait(&heap_cond, &heap_mu, &until);
+            continue;
+        }
+        heap_remove(e);
+        if (e->fn) {
+            void (*fn)(void *) = e->fn;
+            void *arg = e->arg;
+            pthread_mutex_unlock(&heap_mu);
+            fn(arg); /* may free e: touch it no more */
+            sched_waker_end();
+            pthread_mutex_lock(&heap_mu);
+            continue;
+        }
+        int64_t fired = now;
+        chan_offer(e->c, &fired); /* a slow receiver misses the tick */
+        if (e->period > 0) {
+            /* Next tick on the period's grid, skipping those already missed. */
+            e->when += e->period * (1 + (now - e->when) / e->period);
+            heap_push(e);
+            continue;
+        }
+        if (e->one_shot_owned) {
+            chan_free(e->c);
+            free(e);
+        }
+        sched_waker_end();
+    }
+    return NULL;
+}
+
+static void timer_thread_start(void) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&heap_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_t tid;
+    pthread_attr_t tattr;
+    pthread_attr_init(&tattr);
+    pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&tid, &tattr, timer_thread, NULL) != 0)
+        go_fatal("cannot start the timer thread");
+    pthread_attr_destroy(&tattr);
+}
+
+void timer_entry_start(struct timer_entry *e) {
+    pthread_once(&timer_thread_once, timer_thread_start);
+    sched_waker_begin();
+    pthread_mutex_lock(&heap_mu);
+    heap_push(e);
+    if (e->heap_index == 0)
+        pthread_cond_signal(&heap_cond);
+    pthread_mutex_unlock(&heap_mu);
+}
+
+bool timer_entry_stop(struct timer_entry *e) {
+    pthread_mutex_lock(&heap_mu);
+    bool armed = e->heap_index != NOT_IN_HEAP;
+    if (armed)
+        heap_remove(e);
+    bool drained = e->c && chan_poll(e->c, NULL);
+    pthread_mutex_unlock(&heap_mu);
+    if (armed)
+        sched_waker_end();
+    return armed || drained;
+}
+
+static struct timer_entry *entry_new(duration d, duration period, size_t cap) {
+    struct timer_entry *e = xcalloc(1, sizeof *e);
+    e->when = time_now() + (d > 0 ? d : 0);
+    e->period = period;
+    e->c = chan_make(sizeof(int64_t), cap);
+    e->heap_index = NOT_IN_HEAP;
+    return e;
+}
+
+chan *time_after(duration d) {
+    struct timer_entry *e = entry_new(d, 0, 1);
+    e->one_shot_owned = true;
+    chan *c = chan_ref(e->c);
+    timer_entry_start(e);
+    return c;
+}
+
+timer *timer_new(duration d) {
+    timer *t = xmalloc(sizeof *t);
+    t->entry = entry_new(d, 0, 1);
+    t->c = t->entry->c;
+    timer_entry_start(t->entry);
+    return t;
+}
+
+bool timer_stop(timer *t) {
+    return timer_entry_stop(t->entry);
+}
+
+bool timer_reset(timer *t, duration d) {
+    bool active = timer_entry_stop(t->entry);
+    t->entry->when = time_now() + (d > 0 ? d : 0);
+    timer_entry_start(t->entry);
+    return active;
+}
+
+void timer_free(timer *t) {
+    if (!t)
+        return;
+    timer_entry_stop(t->entry);
+    chan_free(t->entry->c);
+    free(t->entry);
+    free(t);
+}
+
+ticker *ticker_new(duration period) {
+    if (period <= 0)
+        go_panic("non-positive interval for NewTicker");
+    ticker *t = xmalloc(sizeof *t);
+    t->entry = entry_new(period, period, 1);
+    t->c = t->entry->c;
+    timer_entry_start(t->entry);
+    return t;
+}
+
+void ticker_stop(ticker *t) {
+    timer_entry_stop(t->entry);
+}
+
+void ticker_reset(ticker *t, duration period) {
+    if (period <= 0)
+        go_panic("non-positive interval for Ticker.Reset");
+    timer_entry_stop(t->entry);
+    t->entry->period = period;
+    t->entry->when = time_now() + period;
+    timer_entry_start(t->entry);
+}
+
+void ticker_free(ticker *t) {
+    if (!t)
+        return;
+    timer_entry_stop(t->entry);
+    chan_free(t->entry->c);
+    free(t->entry);
+    free(t);
+}
+
+bool duration_parse(const char *s, duration *out) {
+    static const struct {
+        const char *name;
+        duration unit;
+    } units[] = {{"ns", NANOSECOND}, {"us", MICROSECOND}, {"µs", MICROSECOND},
+                 {"ms", MILLISECOND}, {"s", SECOND},      {"m", 60 * SECOND},
+                 {"h", 3600 * SECOND}};
+    if (!s || !*s)
+        return false;
+    bool negative = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    if (strcmp(s, "0") == 0) {
+        *out = 0;
+        return true;
+    }
+    double total = 0;
+    if (!*s)
+        return false;
+    while (*s) {
+        if (!isdigit((unsigned char)*s) && *s != '.')
+            return false;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || errno != 0)
+            return false;
+        s = end;
+        size_t best = 0;
+        int found = -1;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t len = strlen(units[i].name);
+            if (strncmp(s, units[i].name, len) == 0 && len > best) {
+                best = len;
+                found = (int)i;
+            }
+        }
+        if (found < 0)
+            return false;
+        total += v * (double)units[found].unit;
+        s += best;
+    }
+    if (total > (double)INT64_MAX)
+        return false;
+    *out = negative ? -(duration)total : (duration)total;
+    return true;
+}

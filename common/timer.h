@@ -1,0 +1,84 @@
+/* timer.h: Go's time package, the parts concurrency needs.
+ *
+ *     time.Sleep(50*time.Millisecond)  ->  time_sleep(50 * MILLISECOND);
+ *     <-time.After(time.Second)        ->  chan *c = time_after(SECOND); ... chan_free(c);
+ *     t := time.NewTimer(d)            ->  timer *t = timer_new(d);  ... t->c ...
+ *     t.Stop(), t.Reset(d)             ->  timer_stop(t), timer_reset(t, d); timer_free(t);
+ *     tk := time.NewTicker(d)          ->  ticker *tk = ticker_new(d); ... tk->c ...
+ *     tk.Stop()                        ->  ticker_stop(tk); ticker_free(tk);
+ *     start := time.Now(); time.Since  ->  instant start = time_now(); time_since(start)
+ *
+ * Every time here is read off the monotonic clock, so a change of the wall
+ * clock never shortens or stretches a timeout. An instant is nanoseconds on
+ * that clock; a duration is nanoseconds.
+ *
+ * Timer and ticker channels carry an int64_t: the instant the timer fired.
+ * They have a buffer of one: a ticker whose receiver is slow drops ticks
+ * rather than queueing them. As in Go 1.23, once timer_stop or timer_reset
+ * returns, no stale value is received from the timer's channel.
+ *
+ * One timer thread with a heap serves every timer, ticker and deadline. Its
+ * callbacks never block.
+ *
+ * Ownership: time_after returns a channel reference that the caller gives back
+ * with chan_free (before or after it fired). timer_new and ticker_new return
+ * objects the caller frees with timer_free and ticker_free, which stop them
+ * first; their channel (t->c) must not be used after that. A ticker that is
+ * never stopped keeps firing forever: the classic ticker leak.
+ */
+#ifndef COMMON_TIMER_H
+#define COMMON_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/chan.h"
+
+typedef int64_t duration; /* nanoseconds */
+typedef int64_t instant;  /* nanoseconds on the monotonic clock */
+
+#define NANOSECOND ((duration)1)
+#define MICROSECOND ((duration)1000)
+#define MILLISECOND ((duration)1000000)
+#define SECOND ((duration)1000000000)
+
+typedef struct timer {
+    chan *c; /* receives the firing instant once */
+    struct timer_entry *entry;
+} timer;
+
+typedef struct ticker {
+    chan *c; /* receives the instant of each tick; a slow receiver misses ticks */
+    struct timer_entry *entry;
+} ticker;
+
+instant time_now(void);
+duration time_since(instant t);
+/* Sleeps for d on the monotonic clock (d <= 0 returns at once). Sleeping does
+ * not count as being blocked for the deadlock detector, as in Go. */
+void time_sleep(duration d);
+
+/* A channel that receives the instant once, after d. */
+chan *time_after(duration d);
+
+timer *timer_new(duration d);
+/* Prevents the timer from firing; returns true if it did so, false if the
+ * timer had already fired (and its value was received) or been stopped. */
+bool timer_stop(timer *t);
+/* Stops the timer and starts it again to fire after d; returns what
+ * timer_stop would have returned. */
+bool timer_reset(timer *t, duration d);
+void timer_free(timer *t);
+
+/* Ticks every period (period > 0; a smaller one is a fatal error, as Go's
+ * NewTicker panics). */
+ticker *ticker_new(duration period);
+void ticker_stop(ticker *t);
+void ticker_reset(ticker *t, duration period);
+void ticker_free(ticker *t);
+
+/* Parses a Go-style duration such as "300ms", "1.5s", "2m", "10us" or "0".
+ * Returns false on a malformed string. For the exercises' flags. */
+bool duration_parse(const char *s, duration *out);
+
+#endif
