@@ -54,7 +54,7 @@ void waitq_push(struct waitq *q, struct waiter *w) {
     if (q->last)
         q->last->next = w;
     else
-        q->first = w;
+        STORE_RELAXED(q->first, w);
     q->last = w;
     w->queued = true;
 }
@@ -63,7 +63,7 @@ void waitq_remove(struct waitq *q, struct waiter *w) {
     if (w->prev)
         w->prev->next = w->next;
     else
-        q->first = w->next;
+        STORE_RELAXED(q->first, w->next);
     if (w->next)
         w->next->prev = w->prev;
     else
@@ -106,7 +106,7 @@ bool chan_send_locked(chan *c, const void *elem, struct waiter **wake) {
     }
     if (c->count < c->cap) {
         memcpy(slot(c, c->count), elem, c->elem_size);
-        c->count++;
+        STORE_RELAXED(c->count, c->count + 1);
         return true;
     }
     return false;
@@ -137,7 +137,7 @@ bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake) {
         if (elem)
             memcpy(elem, slot(c, 0), c->elem_size);
         c->head = (c->head + 1) % c->cap;
-        c->count--;
+        STORE_RELAXED(c->count, c->count - 1);
         *ok = true;
         return true;
     }
@@ -212,7 +212,7 @@ void chan_close(chan *c) {
         pthread_mutex_unlock(&c->lock);
         go_panic("close of closed channel");
     }
-    c->closed = true;
+    STORE_RELAXED(c->closed, true);
     struct waiter *list = NULL;
     claim_all(&c->recvq, &list, c->elem_size, true);
     claim_all(&c->sendq, &list, c->elem_size, false);
@@ -226,16 +226,19 @@ void chan_close(chan *c) {
 }
 
 size_t chan_len(chan *c) {
-    if (!c)
-        return 0;
-    pthread_mutex_lock(&c->lock);
-    size_t n = c->count;
-    pthread_mutex_unlock(&c->lock);
-    return n;
+    return c ? LOAD_RELAXED(c->count) : 0;
 }
 
-size_t chan_cap(chan *c) {
-    return c ? c->cap : 0;
+/* The order of the loads matters, as in Go's chan.go: "not ready" is read
+ * first and "not closed" second. A channel never reopens, so if it is open at
+ * the second load it was open at the first, when it was not ready either. */
+bool chan_cannot_proceed(chan *c, bool send) {
+    bool not_ready;
+    if (send)
+        not_ready = LOAD_ACQUIRE(c->recvq.first) == NULL && LOAD_ACQUIRE(c->count) == c->cap;
+    else
+        not_ready = c->cap == 0 ? LOAD_ACQUIRE(c->sendq.first) == NULL : LOAD_ACQUIRE(c->count) == 0;
+    return not_ready && !LOAD_ACQUIRE(c->closed);
 }
 
 bool chan_offer(chan *c, const void *elem) {

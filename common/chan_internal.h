@@ -55,6 +55,14 @@ struct chan {
     unsigned char *buf;   /* cap * elem_size bytes */
 };
 
+/* closed, count and the queues' first pointers are also read without the
+ * lock, by the fast path of a non-blocking select (as Go's selectnbrecv
+ * does): they are written under the lock with relaxed atomic stores, and read
+ * without it with atomic loads (acquire where their order matters). */
+#define STORE_RELAXED(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
+#define LOAD_RELAXED(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define LOAD_ACQUIRE(field) __atomic_load_n(&(field), __ATOMIC_ACQUIRE)
+
 void waitq_push(struct waitq *q, struct waiter *w);
 void waitq_remove(struct waitq *q, struct waiter *w);
 
@@ -63,6 +71,10 @@ void waitq_remove(struct waitq *q, struct waiter *w);
  * after unlocking. chan_recv_locked sets *ok like chan_recv's result. */
 bool chan_send_locked(chan *c, const void *elem, struct waiter **wake);
 bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake);
+
+/* Without the lock: true if the case surely cannot proceed now (the caller
+ * may act as if it observed the channel at that moment). */
+bool chan_cannot_proceed(chan *c, bool send);
 
 /* Non-blocking send and receive that never block nor panic, for the timer
  * thread (which is not a goroutine): false when they could not proceed. */

@@ -31,8 +31,12 @@
 
 enum { PARK_EMPTY, PARK_NOTIFIED, PARK_SLEEPING };
 
-/* Iterations of the spin before a goroutine sleeps in the kernel. */
+/* Iterations of the spin before a goroutine sleeps in the kernel. The spin
+ * only pays when the waker runs on another core: as Go spins only while a P
+ * is idle, we spin only while fewer goroutines run than there are cores. */
 #define PARK_SPIN 100
+
+static uint32_t ncpu = 1;
 
 #define WAKER_ONE ((uint64_t)1 << 32)
 
@@ -124,6 +128,8 @@ static void foreign_exit(void *p) {
 /* The main thread is a goroutine from the start. */
 __attribute__((constructor)) static void runtime_init(void) {
     pthread_key_create(&foreign_key, foreign_exit);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    ncpu = n > 0 ? (uint32_t)n : 1;
     current = g_alloc();
     atomic_store(&goroutines, 1);
     running_begin();
@@ -158,7 +164,9 @@ static inline void cpu_relax(void) {
 
 void g_park(struct g *g) {
     running_end();
-    for (int i = 0; i < PARK_SPIN; i++) {
+    uint32_t running = (uint32_t)atomic_load_explicit(&sched_state, memory_order_relaxed);
+    int spin = running < ncpu ? PARK_SPIN : 0;
+    for (int i = 0; i < spin; i++) {
         if (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_NOTIFIED)
             goto woken;
         cpu_relax();

@@ -60,6 +60,10 @@ static void plan(select_case *cases, int n, int *order, int *norder, chan **lock
 }
 
 static int select_impl(select_case *cases, int n, bool block) {
+    /* One case and a default (Go's selectnbsend and selectnbrecv): answer
+     * without the lock when the case surely cannot proceed. */
+    if (!block && n == 1 && (!cases[0].c || chan_cannot_proceed(cases[0].c, cases[0].dir == SELECT_SEND)))
+        return SELECT_DEFAULT;
     int order_stack[SELECT_STACK_CASES];
     chan *locks_stack[SELECT_STACK_CASES];
     struct waiter waiters_stack[SELECT_STACK_CASES];
