@@ -229,6 +229,10 @@ size_t chan_len(chan *c) {
     return c ? LOAD_RELAXED(c->count) : 0;
 }
 
+size_t chan_cap(chan *c) {
+    return c ? c->cap : 0;
+}
+
 /* The order of the loads matters, as in Go's chan.go: "not ready" is read
  * first and "not closed" second. A channel never reopens, so if it is open at
  * the second load it was open at the first, when it was not ready either. */
