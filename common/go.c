@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ enum { PARK_EMPTY, PARK_NOTIFIED, PARK_SLEEPING };
  * only pays when the waker runs on another core: as Go spins only while a P
  * is idle, we spin only while fewer goroutines run than there are cores. */
 #define PARK_SPIN 100
+/* Yields of the core before sleeping, when more goroutines run than cores. */
+#define PARK_YIELDS 4
 
 static uint32_t ncpu = 1;
 
@@ -163,17 +166,27 @@ static inline void cpu_relax(void) {
 }
 
 void g_park(struct g *g) {
-    running_end();
+    /* Spin while a core is free for the waker, else yield ours to it. */
     uint32_t running = (uint32_t)atomic_load_explicit(&sched_state, memory_order_relaxed);
-    int spin = running < ncpu ? PARK_SPIN : 0;
+    int spin = running <= ncpu ? PARK_SPIN : 0;
+    int yields = running <= ncpu ? 0 : PARK_YIELDS;
     for (int i = 0; i < spin; i++) {
         if (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_NOTIFIED)
             goto woken;
         cpu_relax();
     }
+    for (int i = 0; i < yields; i++) {
+        if (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_NOTIFIED)
+            goto woken;
+        sched_yield();
+    }
+    /* Publish SLEEPING before counting ourselves out: a waker that sees it
+     * counts us in again, one that does not leaves us counted in. Either way
+     * the count never reads zero while we are about to be woken. */
     uint32_t expected = PARK_EMPTY;
     if (atomic_compare_exchange_strong_explicit(&g->park_state, &expected, PARK_SLEEPING,
                                                 memory_order_acquire, memory_order_acquire)) {
+        running_end();
         while (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_SLEEPING)
             futex_wait(&g->park_state, PARK_SLEEPING);
     }
@@ -182,10 +195,11 @@ woken:
 }
 
 void g_ready(struct g *g) {
-    running_begin();
     if (atomic_exchange_explicit(&g->park_state, PARK_NOTIFIED, memory_order_release) ==
-        PARK_SLEEPING)
+        PARK_SLEEPING) {
+        running_begin();
         futex_wake(&g->park_state);
+    }
 }
 
 _Noreturn void g_block_forever(void) {

@@ -3,11 +3,12 @@
  * Every goroutine has a struct g with a parker: a futex word on which it
  * sleeps when it blocks. A blocked goroutine is woken by exactly one other
  * thread, the one that completed its operation (copied the value, or closed
- * the channel); that thread calls g_ready, which also counts the goroutine as
- * running again before it wakes it. The goroutine itself counts itself out in
- * g_park. Because the waker counts the wakee in before it could block itself,
- * the number of running goroutines never reads zero while one of them is
- * about to be woken: zero means a deadlock.
+ * the channel), by g_ready. A parking goroutine first spins (or yields) a
+ * little; only when it really goes to sleep does it count itself out of the
+ * running goroutines, after it has published that it sleeps. g_ready counts it
+ * back in exactly when it finds it asleep, before it could block itself. So
+ * the count of running goroutines never reads zero while one of them is about
+ * to be woken: zero means a deadlock.
  *
  * "Wakers" are things outside the goroutines that may still wake one: pending
  * timers and signal contexts. Deadlock is "no goroutine running and no waker".
