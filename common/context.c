@@ -236,7 +236,14 @@ chan *ctx_done(context *ctx) {
 
 const char *ctx_err(context *ctx) {
     ctx = cancel_ancestor(ctx);
-    return ctx ? atomic_load(&ctx->err) : NULL;
+    if (!ctx)
+        return NULL;
+    /* Under mu, as Go's Err: err is set and done closed in one critical
+     * section, so a non-NULL err means done is closed, and the other way. */
+    pthread_mutex_lock(&ctx->mu);
+    const char *err = atomic_load(&ctx->err);
+    pthread_mutex_unlock(&ctx->mu);
+    return err;
 }
 
 bool ctx_deadline(context *ctx, instant *deadline) {
@@ -337,11 +344,15 @@ static void signal_thread_start(void) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The thread takes no signals itself: any other thread may run the
-     * handler, which never blocks. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* The signal thread takes every signal: the thread that makes a signal
+     * context blocks its signals (and so do the goroutines it starts), so the
+     * kernel delivers them here. Its handler then runs inside read(), which
+     * matters under ThreadSanitizer: it defers a handler until the thread
+     * enters an intercepted call, and a goroutine asleep on a futex might
+     * never do so. */
+    sigset_t none, old;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, &old);
     int err = pthread_create(&tid, &attr, signal_thread, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
@@ -353,7 +364,10 @@ static void set_action(int sig, void (*handler)(int)) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
-    sa.sa_flags = SA_RESTART;
+    /* No SA_RESTART: the interrupted read() of the signal thread returns
+     * EINTR and is called again, which is where ThreadSanitizer runs a
+     * handler it deferred. Other threads block these signals. */
+    sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, NULL);
 }
@@ -388,8 +402,8 @@ context *ctx_with_signals(context *parent, ...) {
     ctx->notifying = true;
     sched_waker_begin();
     pthread_mutex_unlock(&sig_mu);
-    /* As Go's Notify: a signal blocked in this thread would never arrive. */
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    /* Delivered to the signal thread from now on (see signal_thread_start). */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     return ctx;
 }
 

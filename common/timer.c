@@ -263,14 +263,17 @@ void ticker_free(ticker *t) {
     free(t);
 }
 
+/* Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?unit)+ or "0", in
+ * integers so that nothing is lost or overflows unnoticed. */
 bool duration_parse(const char *s, duration *out) {
     static const struct {
         const char *name;
-        duration unit;
-    } units[] = {{"ns", NANOSECOND}, {"us", MICROSECOND}, {"µs", MICROSECOND},
-                 {"ms", MILLISECOND}, {"s", SECOND},      {"m", 60 * SECOND},
-                 {"h", 3600 * SECOND}};
-    if (!s || !*s)
+        uint64_t unit;
+    } units[] = {{"ns", 1},       {"us", 1000},           {"\u00b5s", 1000},
+                 {"\u03bcs", 1000}, {"ms", 1000000},        {"s", 1000000000},
+                 {"m", 60000000000}, {"h", 3600000000000}};
+    const uint64_t limit = (uint64_t)1 << 63;
+    if (!s)
         return false;
     bool negative = *s == '-';
     if (*s == '-' || *s == '+')
@@ -279,34 +282,44 @@ bool duration_parse(const char *s, duration *out) {
         *out = 0;
         return true;
     }
-    double total = 0;
     if (!*s)
         return false;
+    uint64_t total = 0;
     while (*s) {
-        if (!isdigit((unsigned char)*s) && *s != '.')
-            return false;
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (end == s || errno != 0)
-            return false;
-        s = end;
-        size_t best = 0;
-        int found = -1;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-            size_t len = strlen(units[i].name);
-            if (strncmp(s, units[i].name, len) == 0 && len > best) {
-                best = len;
-                found = (int)i;
+        uint64_t whole = 0, frac = 0, scale = 1;
+        bool digits = false;
+        for (; isdigit((unsigned char)*s); s++, digits = true) {
+            if (whole > (limit - 9) / 10)
+                return false;
+            whole = whole * 10 + (uint64_t)(*s - '0');
+        }
+        if (*s == '.') {
+            for (s++; isdigit((unsigned char)*s); s++, digits = true) {
+                if (scale < 1000000000000000000u) { /* further digits cannot matter */
+                    frac = frac * 10 + (uint64_t)(*s - '0');
+                    scale *= 10;
+                }
             }
         }
-        if (found < 0)
+        if (!digits)
             return false;
-        total += v * (double)units[found].unit;
-        s += best;
+        size_t len = 0;
+        while (s[len] && s[len] != '.' && !isdigit((unsigned char)s[len]))
+            len++;
+        uint64_t unit = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (strlen(units[i].name) == len && strncmp(s, units[i].name, len) == 0)
+                unit = units[i].unit;
+        if (!unit || whole > limit / unit)
+            return false;
+        s += len;
+        uint64_t v = whole * unit + (uint64_t)((long double)frac * unit / scale);
+        if (v > limit || total > limit - v)
+            return false;
+        total += v;
     }
-    if (total > (double)INT64_MAX)
+    if (total == limit && !negative)
         return false;
-    *out = negative ? -(duration)total : (duration)total;
+    *out = negative ? (duration)(0 - total) : (duration)total;
     return true;
 }

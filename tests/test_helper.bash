@@ -44,7 +44,7 @@ wait_bounded() {
     while kill -0 "$pid" 2>/dev/null; do
         if [ $SECONDS -ge $deadline ]; then
             kill -9 "$pid" 2>/dev/null
-            wait "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null || true
             status=124
             return 0
         fi
@@ -61,4 +61,32 @@ assert_no_stderr() {
         echo "$stderr" >&2
         return 1
     fi
+}
+
+# assert_bad_flags PROG ARGS...: each ARGS (one string, split on spaces) is a
+# bad command line for exercise PROG: it must exit 2 with nothing on stdout and
+# exactly one line on stderr, naming the program.
+assert_bad_flags() {
+    local prog=$1 args
+    shift
+    for args in "$@"; do
+        # shellcheck disable=SC2086 # split on purpose: one string, several words
+        run_bounded 5 "$BIN/$prog" $args
+        if [ "$status" -ne 2 ] || [ -n "$output" ] || [ "${#stderr_lines[@]}" -ne 1 ] ||
+            [[ "$stderr" != "$prog: "* ]]; then
+            echo "$prog $args: status $status, stdout '$output', stderr '$stderr'" >&2
+            return 1
+        fi
+    done
+}
+
+# assert_help PROG: -h and --help print the usage on stdout and exit 0.
+assert_help() {
+    local flag
+    for flag in -h --help; do
+        run_bounded 5 "$BIN/$1" "$flag"
+        assert_success
+        assert_no_stderr
+        assert_line --index 0 --partial "usage: $1 "
+    done
 }
