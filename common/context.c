@@ -344,15 +344,11 @@ static void signal_thread_start(void) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The signal thread takes every signal: the thread that makes a signal
-     * context blocks its signals (and so do the goroutines it starts), so the
-     * kernel delivers them here. Its handler then runs inside read(), which
-     * matters under ThreadSanitizer: it defers a handler until the thread
-     * enters an intercepted call, and a goroutine asleep on a futex might
-     * never do so. */
-    sigset_t none, old;
-    sigemptyset(&none);
-    pthread_sigmask(SIG_SETMASK, &none, &old);
+    /* The thread takes no signals itself: the handler runs on whichever
+     * thread the kernel picks, and only writes to the pipe. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int err = pthread_create(&tid, &attr, signal_thread, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
@@ -364,9 +360,9 @@ static void set_action(int sig, void (*handler)(int)) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
-    /* No SA_RESTART: the interrupted read() of the signal thread returns
-     * EINTR and is called again, which is where ThreadSanitizer runs a
-     * handler it deferred. Other threads block these signals. */
+    /* No SA_RESTART: a goroutine asleep on its futex returns from the wait
+     * with EINTR, which lets ThreadSanitizer run a handler it deferred (see
+     * futex_wait in go.c). Every wait in common/ loops on EINTR. */
     sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, NULL);
@@ -402,8 +398,8 @@ context *ctx_with_signals(context *parent, ...) {
     ctx->notifying = true;
     sched_waker_begin();
     pthread_mutex_unlock(&sig_mu);
-    /* Delivered to the signal thread from now on (see signal_thread_start). */
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* As Go's Notify: a signal blocked in this thread would never arrive. */
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     return ctx;
 }
 

@@ -26,10 +26,9 @@
  * - ctx_with_signals: cancelled at the first of the given signals, even if the
  *   process was started with them ignored. ctx_cancel on it is Go's stop():
  *   it cancels and restores the default action of those signals, so that a
- *   second Ctrl+C ends the program at once. The signals are taken by one
- *   thread of common/: the calling thread blocks them, and so do the
- *   goroutines it starts afterwards (make the signal context in main before
- *   starting goroutines, as Go programs do).
+ *   second Ctrl+C ends the program at once. The handler is installed
+ *   without SA_RESTART: a system call of yours that a signal interrupts may
+ *   fail with EINTR (common/'s own waits retry).
  * - ctx_err returns one of the two error strings below, compared by pointer,
  *   or NULL while the context is not done.
  *

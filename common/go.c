@@ -20,6 +20,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,7 +151,14 @@ struct g *g_current(void) {
 }
 
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val) {
-    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+    if (syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0) != 0 && errno == EINTR) {
+        /* A signal arrived (signal contexts install their handler without
+         * SA_RESTART). ThreadSanitizer defers a handler to the thread's next
+         * intercepted call, and a raw futex is none: make one, so that the
+         * handler runs now rather than never. Elsewhere a harmless query. */
+        sigset_t mask;
+        pthread_sigmask(SIG_SETMASK, NULL, &mask);
+    }
 }
 
 static void futex_wake(_Atomic uint32_t *addr) {
@@ -195,11 +203,17 @@ woken:
 }
 
 void g_ready(struct g *g) {
-    if (atomic_exchange_explicit(&g->park_state, PARK_NOTIFIED, memory_order_release) ==
-        PARK_SLEEPING) {
-        running_begin();
-        futex_wake(&g->park_state);
-    }
+    /* A goroutine still spinning takes the news without a syscall. */
+    uint32_t expected = PARK_EMPTY;
+    if (atomic_compare_exchange_strong_explicit(&g->park_state, &expected, PARK_NOTIFIED,
+                                                memory_order_release, memory_order_relaxed))
+        return;
+    /* It sleeps (only we can wake it, so the state stays SLEEPING): count it
+     * in before it can run, or it could park again and take our share of the
+     * count, which would then read zero while we still run. */
+    running_begin();
+    atomic_store_explicit(&g->park_state, PARK_NOTIFIED, memory_order_release);
+    futex_wake(&g->park_state);
 }
 
 _Noreturn void g_block_forever(void) {
