@@ -10,6 +10,11 @@
  *   its goroutine returned; on a reused record that is only a spurious wake,
  *   which g_park tolerates.
  *
+ * - A finished goroutine's thread stays idle for a while (IDLE_LINGER, at
+ *   most IDLE_MAX of them), and go() hands it the next function instead of
+ *   asking the kernel for a new thread. Idle threads are not goroutines: they
+ *   are not counted by the deadlock detector nor by go_num_goroutines.
+ *
  * Parking: a short bounded spin (the waker is often running on the other core
  * and about to finish), then FUTEX_WAIT on park_state.
  */
@@ -30,6 +35,7 @@
 
 #include "common/runtime.h"
 #include "common/sync.h"
+#include "common/timer.h"
 
 enum { PARK_EMPTY, PARK_NOTIFIED, PARK_SLEEPING };
 
@@ -49,6 +55,14 @@ static atomic_int goroutines; /* alive goroutines, main included */
 
 static pthread_mutex_t free_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct g *free_list; /* guarded by free_mu */
+
+/* Idle threads kept for reuse, and how long one waits for work. */
+#define IDLE_MAX 256
+#define IDLE_LINGER_SECONDS 5
+
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct g *idle_list; /* guarded by idle_mu */
+static int idle_count;      /* guarded by idle_mu */
 
 static _Thread_local struct g *current;
 static pthread_key_t foreign_key; /* destructor counts out foreign threads */
@@ -240,26 +254,91 @@ uint32_t g_rand(uint32_t n) {
     return (uint32_t)((r * n) >> 32);
 }
 
+/* Offers the thread of a finished goroutine for reuse; returns true when
+ * go() handed it a new function, false when it should exit. */
+static bool idle_wait(struct g *g) {
+    atomic_store_explicit(&g->has_work, 0, memory_order_relaxed);
+    pthread_mutex_lock(&idle_mu);
+    if (idle_count >= IDLE_MAX) {
+        pthread_mutex_unlock(&idle_mu);
+        return false;
+    }
+    g->next_idle = idle_list;
+    idle_list = g;
+    g->idle = true;
+    idle_count++;
+    pthread_mutex_unlock(&idle_mu);
+
+    instant deadline = time_now() + IDLE_LINGER_SECONDS * SECOND;
+    while (!atomic_load_explicit(&g->has_work, memory_order_acquire)) {
+        duration left = deadline - time_now();
+        if (left <= 0) {
+            pthread_mutex_lock(&idle_mu);
+            bool still_idle = g->idle;
+            if (still_idle) {
+                struct g **p = &idle_list;
+                while (*p != g)
+                    p = &(*p)->next_idle;
+                *p = g->next_idle;
+                g->idle = false;
+                idle_count--;
+            }
+            pthread_mutex_unlock(&idle_mu);
+            if (still_idle)
+                return false;
+            deadline = time_now() + SECOND; /* go() took us meanwhile: wait for it */
+            continue;
+        }
+        struct timespec ts = {.tv_sec = left / SECOND, .tv_nsec = left % SECOND};
+        syscall(SYS_futex, &g->has_work, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+    }
+    return true;
+}
+
 static void *goroutine_main(void *p) {
     struct g *g = p;
     current = g;
-    g->fn(g->arg);
-    if (g->wg)
-        wg_done(g->wg);
+    do {
+        g->fn(g->arg);
+        if (g->wg)
+            wg_done(g->wg);
+        atomic_fetch_sub(&goroutines, 1);
+        running_end();
+    } while (idle_wait(g));
     current = NULL;
-    atomic_fetch_sub(&goroutines, 1);
     g_release(g);
-    running_end();
     return NULL;
 }
 
+/* Hands fn to an idle thread, if there is one. */
+static bool reuse_idle(void (*fn)(void *), void *arg, struct waitgroup *wg) {
+    pthread_mutex_lock(&idle_mu);
+    struct g *g = idle_list;
+    if (g) {
+        idle_list = g->next_idle;
+        g->idle = false;
+        idle_count--;
+    }
+    pthread_mutex_unlock(&idle_mu);
+    if (!g)
+        return false;
+    g->fn = fn;
+    g->arg = arg;
+    g->wg = wg;
+    atomic_store_explicit(&g->has_work, 1, memory_order_release);
+    syscall(SYS_futex, &g->has_work, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    return true;
+}
+
 void go_spawn(void (*fn)(void *), void *arg, struct waitgroup *wg) {
+    atomic_fetch_add(&goroutines, 1);
+    running_begin();
+    if (reuse_idle(fn, arg, wg))
+        return;
     struct g *g = g_alloc();
     g->fn = fn;
     g->arg = arg;
     g->wg = wg;
-    atomic_fetch_add(&goroutines, 1);
-    running_begin();
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);

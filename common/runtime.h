@@ -27,6 +27,9 @@ struct g {
     void *arg;
     struct waitgroup *wg;        /* wg_go: marked done when fn returns */
     struct g *next_free;         /* on the free list of recycled records */
+    _Atomic uint32_t has_work;   /* idle thread: set when go() hands it fn */
+    struct g *next_idle;         /* on the list of idle threads (idle_mu) */
+    bool idle;                   /* on that list (idle_mu) */
 };
 
 /* The calling thread's record. Threads not started by go() (main included)
