@@ -46,6 +46,9 @@ BATS_FLAGS ?=
 
 .PHONY: all exercises tests help run/% test check stress valgrind deps clean format bench
 .DEFAULT_GOAL := all
+# Keep the objects: they are intermediate files of the pattern rules, which
+# make would otherwise delete after every build (and rebuild every time).
+.SECONDARY:
 
 all: $(LIB) exercises tests
 
