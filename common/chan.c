@@ -10,8 +10,8 @@
  *   someone drops them.
  * - A closed channel has empty queues: close wakes everyone.
  *
- * Locking: one mutex per channel. select.c locks several channels, always in
- * order of address. Nothing else is locked while a channel lock is held.
+ * Locking: one lock per channel (an rt_mutex, see runtime.h). select.c locks several channels,
+ * always in order of address. Nothing else is locked while a channel lock is held.
  */
 #include "common/chan.h"
 
@@ -25,13 +25,12 @@ chan *chan_make(size_t elem_size, size_t cap) {
         elem_size = 1;
     if (cap > ((size_t)-1 - sizeof(chan)) / elem_size)
         go_panic("makechan: size out of range");
-    /* A cache line of its own: no false sharing with its neighbours. */
-    chan *c = aligned_alloc(64, (sizeof *c + 63) / 64 * 64);
+    /* Cache lines of its own: no false sharing with its neighbours. */
+    chan *c = aligned_alloc(64, sizeof *c);
     if (!c)
         go_fatal("out of memory");
     memset(c, 0, sizeof *c);
     c->buf = cap ? xmalloc(cap * elem_size) : NULL;
-    pthread_mutex_init(&c->lock, NULL);
     c->elem_size = elem_size;
     c->cap = cap;
     atomic_init(&c->refs, 1);
@@ -47,7 +46,6 @@ chan *chan_ref(chan *c) {
 void chan_free(chan *c) {
     if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
-    pthread_mutex_destroy(&c->lock);
     free(c->buf);
     free(c);
 }
@@ -164,20 +162,20 @@ void chan_send(chan *c, const void *elem) {
     if (!c)
         g_block_forever();
     struct waiter *wake = NULL;
-    pthread_mutex_lock(&c->lock);
+    rt_lock(&c->lock);
     if (c->closed) {
-        pthread_mutex_unlock(&c->lock);
+        rt_unlock(&c->lock);
         go_panic("send on closed channel");
     }
     if (chan_send_locked(c, elem, &wake)) {
-        pthread_mutex_unlock(&c->lock);
+        rt_unlock(&c->lock);
         if (wake)
             g_ready(wake->g);
         return;
     }
     struct waiter self = {.g = g_current(), .elem = (void *)elem};
     waitq_push(&c->sendq, &self);
-    pthread_mutex_unlock(&c->lock);
+    rt_unlock(&c->lock);
     g_park(self.g);
     if (!self.success)
         go_panic("send on closed channel");
@@ -188,16 +186,16 @@ bool chan_recv(chan *c, void *elem) {
         g_block_forever();
     struct waiter *wake = NULL;
     bool ok;
-    pthread_mutex_lock(&c->lock);
+    rt_lock(&c->lock);
     if (chan_recv_locked(c, elem, &ok, &wake)) {
-        pthread_mutex_unlock(&c->lock);
+        rt_unlock(&c->lock);
         if (wake)
             g_ready(wake->g);
         return ok;
     }
     struct waiter self = {.g = g_current(), .elem = elem};
     waitq_push(&c->recvq, &self);
-    pthread_mutex_unlock(&c->lock);
+    rt_unlock(&c->lock);
     g_park(self.g);
     return self.success;
 }
@@ -217,16 +215,16 @@ static void claim_all(struct waitq *q, struct waiter **list, size_t elem_size, b
 void chan_close(chan *c) {
     if (!c)
         go_panic("close of nil channel");
-    pthread_mutex_lock(&c->lock);
+    rt_lock(&c->lock);
     if (c->closed) {
-        pthread_mutex_unlock(&c->lock);
+        rt_unlock(&c->lock);
         go_panic("close of closed channel");
     }
     STORE_RELAXED(c->closed, true);
     struct waiter *list = NULL;
     claim_all(&c->recvq, &list, c->elem_size, true);
     claim_all(&c->sendq, &list, c->elem_size, false);
-    pthread_mutex_unlock(&c->lock);
+    rt_unlock(&c->lock);
     while (list) {
         /* Read next first: once woken, the waiter's stack frame may go. */
         struct waiter *next = list->next;
@@ -251,15 +249,16 @@ bool chan_cannot_proceed(chan *c, bool send) {
     if (send)
         not_ready = LOAD_ACQUIRE(c->recvq.first) == NULL && LOAD_ACQUIRE(c->count) == c->cap;
     else
-        not_ready = c->cap == 0 ? LOAD_ACQUIRE(c->sendq.first) == NULL : LOAD_ACQUIRE(c->count) == 0;
+        not_ready =
+            c->cap == 0 ? LOAD_ACQUIRE(c->sendq.first) == NULL : LOAD_ACQUIRE(c->count) == 0;
     return not_ready && !LOAD_ACQUIRE(c->closed);
 }
 
 bool chan_offer(chan *c, const void *elem) {
     struct waiter *wake = NULL;
-    pthread_mutex_lock(&c->lock);
+    rt_lock(&c->lock);
     bool sent = !c->closed && chan_send_locked(c, elem, &wake);
-    pthread_mutex_unlock(&c->lock);
+    rt_unlock(&c->lock);
     if (wake)
         g_ready(wake->g);
     return sent;
@@ -268,9 +267,9 @@ bool chan_offer(chan *c, const void *elem) {
 bool chan_poll(chan *c, void *elem) {
     struct waiter *wake = NULL;
     bool ok = false;
-    pthread_mutex_lock(&c->lock);
+    rt_lock(&c->lock);
     bool got = chan_recv_locked(c, elem, &ok, &wake);
-    pthread_mutex_unlock(&c->lock);
+    rt_unlock(&c->lock);
     if (wake)
         g_ready(wake->g);
     return got && ok;

@@ -43,16 +43,18 @@ struct waitq {
 };
 
 struct chan {
-    pthread_mutex_t lock; /* guards everything below but refs */
-    size_t elem_size;
-    size_t cap;           /* buffer slots; 0 for an unbuffered channel */
-    size_t count;         /* values in the buffer */
-    size_t head;          /* slot of the oldest value */
+    /* What every operation writes, in one cache line of its own. */
+    rt_mutex lock; /* guards everything in this line */
     bool closed;
-    struct waitq recvq;   /* blocked receivers: only while the buffer is empty */
-    struct waitq sendq;   /* blocked senders: only while the buffer is full */
+    size_t count;       /* values in the buffer */
+    size_t head;        /* slot of the oldest value */
+    struct waitq recvq; /* blocked receivers: only while the buffer is empty */
+    struct waitq sendq; /* blocked senders: only while the buffer is full */
+    /* Fixed at chan_make (refs aside), so shared by every core's cache. */
+    _Alignas(64) size_t elem_size;
+    size_t cap;         /* buffer slots; 0 for an unbuffered channel */
+    unsigned char *buf; /* cap * elem_size bytes */
     atomic_int refs;
-    unsigned char *buf;   /* cap * elem_size bytes */
 };
 
 /* closed, count and the queues' first pointers are also read without the
@@ -60,8 +62,8 @@ struct chan {
  * does): they are written under the lock with relaxed atomic stores, and read
  * without it with atomic loads (acquire where their order matters). */
 #define STORE_RELAXED(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
-#define LOAD_RELAXED(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
-#define LOAD_ACQUIRE(field) __atomic_load_n(&(field), __ATOMIC_ACQUIRE)
+#define LOAD_RELAXED(field)         __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define LOAD_ACQUIRE(field)         __atomic_load_n(&(field), __ATOMIC_ACQUIRE)
 
 void waitq_push(struct waitq *q, struct waiter *w);
 void waitq_remove(struct waitq *q, struct waiter *w);

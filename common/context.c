@@ -44,17 +44,17 @@ enum ctx_kind { CTX_BACKGROUND, CTX_VALUE, CTX_CANCEL };
 struct context {
     enum ctx_kind kind;
     atomic_int refs;
-    context *parent;       /* holds a reference; NULL for background */
-    const void *key;       /* value contexts */
+    context *parent; /* holds a reference; NULL for background */
+    const void *key; /* value contexts */
     void *value;
-    context *ancestor;     /* cancel: the nearest cancel ancestor, or NULL */
-    pthread_mutex_t mu;    /* cancel: guards err's change, children and the
-                              registered flag of every child */
-    chan *done;            /* cancel: closed when cancelled */
+    context *ancestor;  /* cancel: the nearest cancel ancestor, or NULL */
+    pthread_mutex_t mu; /* cancel: guards err's change, children and the
+                           registered flag of every child */
+    chan *done;         /* cancel: closed when cancelled */
     _Atomic(const char *) err;
-    context *children;     /* cancel: first child in the list */
-    context *prev, *next;  /* in the ancestor's list */
-    bool registered;       /* in the ancestor's list (guarded by ancestor->mu) */
+    context *children;    /* cancel: first child in the list */
+    context *prev, *next; /* in the ancestor's list */
+    bool registered;      /* in the ancestor's list (guarded by ancestor->mu) */
     bool has_deadline;
     instant deadline;
     struct timer_entry timer; /* deadline contexts: fires the cancel */
@@ -283,8 +283,8 @@ void ctx_free(context *ctx) {
  * want it: the first installs the handler, the last restores SIG_DFL. */
 
 static pthread_mutex_t sig_mu = PTHREAD_MUTEX_INITIALIZER;
-static context *sig_list;       /* contexts in the registry; guarded by sig_mu */
-static int sig_wanted[NSIG];    /* guarded by sig_mu */
+static context *sig_list;    /* contexts in the registry; guarded by sig_mu */
+static int sig_wanted[NSIG]; /* guarded by sig_mu */
 static int sig_pipe[2] = {-1, -1};
 
 static void on_signal(int sig) {
@@ -380,7 +380,8 @@ context *ctx_with_signals(context *parent, ...) {
     }
     va_end(ap);
     if (n == 0)
-        go_panic("ctx_with_signals: no signals (Go's NotifyContext with none means all; name them)");
+        go_panic(
+            "ctx_with_signals: no signals (Go's NotifyContext with none means all; name them)");
     context *ctx = cancel_ctx_new(parent, NULL, signals);
     pthread_once(&sig_once, signal_thread_start);
 

@@ -39,10 +39,19 @@
 
 enum { PARK_EMPTY, PARK_NOTIFIED, PARK_SLEEPING };
 
-/* Iterations of the spin before a goroutine sleeps in the kernel. The spin
- * only pays when the waker runs on another core: as Go spins only while a P
- * is idle, we spin only while fewer goroutines run than there are cores. */
-#define PARK_SPIN 100
+/* The spin before a goroutine sleeps in the kernel, in pauses (about 20 ns
+ * each on the machines we measured). Sleeping costs the sleeper a context
+ * switch and the waker a futex call, and a sleeping thread takes several
+ * microseconds to run again, so a waker that finds its partner asleep often
+ * falls asleep itself before the partner answers: both then sleep at every
+ * handoff. The budget adapts, per goroutine, to how long its waits last: a
+ * wait that a longer spin would have caught raises it (up to PARK_SPIN_MAX,
+ * about 50 us), a long wait brings it down, so a goroutine that waits for
+ * slow work stops burning its core. As Go spins only while a P is idle, we
+ * spin only while no more goroutines run than there are cores. */
+#define PARK_SPIN_MIN 50
+#define PARK_SPIN_MAX 2500
+#define PARK_SPIN_NS  20
 /* Yields of the core before sleeping, when more goroutines run than cores. */
 #define PARK_YIELDS 4
 
@@ -57,7 +66,7 @@ static pthread_mutex_t free_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct g *free_list; /* guarded by free_mu */
 
 /* Idle threads kept for reuse, and how long one waits for work. */
-#define IDLE_MAX 256
+#define IDLE_MAX            256
 #define IDLE_LINGER_SECONDS 5
 
 static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -126,6 +135,8 @@ static struct g *g_alloc(void) {
     g->arg = NULL;
     g->wg = NULL;
     g->next_free = NULL;
+    if (g->spin == 0)
+        g->spin = PARK_SPIN_MIN;
     return g;
 }
 
@@ -187,12 +198,62 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/* Rounds of the lock's spin, and pauses per round (Go: 4 and 30). */
+#define LOCK_SPIN_ROUNDS 4
+#define LOCK_SPIN_PAUSES 30
+
+void rt_lock_slow(rt_mutex *m) {
+    /* wait is what we leave in key once we hold the lock: RT_SLEEPING once
+     * we have slept (others may sleep too), so that unlock wakes them. */
+    uint32_t wait = atomic_exchange_explicit(&m->key, RT_LOCKED, memory_order_acquire);
+    if (wait == RT_UNLOCKED)
+        return;
+    int rounds = ncpu > 1 ? LOCK_SPIN_ROUNDS : 0;
+    for (;;) {
+        for (int i = 0; i < rounds; i++) {
+            uint32_t v;
+            while ((v = atomic_load_explicit(&m->key, memory_order_relaxed)) == RT_UNLOCKED)
+                if (atomic_compare_exchange_weak_explicit(&m->key, &v, wait, memory_order_acquire,
+                                                          memory_order_relaxed))
+                    return;
+            for (int j = 0; j < LOCK_SPIN_PAUSES; j++)
+                cpu_relax();
+        }
+        if (atomic_exchange_explicit(&m->key, RT_SLEEPING, memory_order_acquire) == RT_UNLOCKED)
+            return;
+        wait = RT_SLEEPING;
+        futex_wait(&m->key, RT_SLEEPING);
+    }
+}
+
+void rt_unlock_wake(rt_mutex *m) {
+    futex_wake(&m->key);
+}
+
+/* Sets the spin budget after a wait that spun out and slept, waited ns in
+ * all. A waker that ran on the core we spun on had to wait for our spin to
+ * end: spinning only delayed it (both goroutines on one core), so spin less.
+ * Otherwise a spin as long as this wait would have caught it, unless the wait
+ * was longer than any spin worth making. */
+static void spin_adapt(struct g *g, int cpu, duration waited) {
+    uint64_t want = (uint64_t)waited / PARK_SPIN_NS;
+    want += want / 4;
+    if (g->waker_cpu == cpu || want > PARK_SPIN_MAX)
+        g->spin /= 2;
+    else
+        g->spin = (uint32_t)want;
+    if (g->spin < PARK_SPIN_MIN)
+        g->spin = PARK_SPIN_MIN;
+}
+
 void g_park(struct g *g) {
     /* Spin while a core is free for the waker, else yield ours to it. */
     uint32_t running = (uint32_t)atomic_load_explicit(&sched_state, memory_order_relaxed);
-    int spin = running <= ncpu ? PARK_SPIN : 0;
+    uint32_t spin = running <= ncpu ? g->spin : 0;
     int yields = running <= ncpu ? 0 : PARK_YIELDS;
-    for (int i = 0; i < spin; i++) {
+    instant start = spin ? time_now() : 0;
+    int cpu = spin ? sched_getcpu() : -1;
+    for (uint32_t i = 0; i < spin; i++) {
         if (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_NOTIFIED)
             goto woken;
         cpu_relax();
@@ -211,6 +272,8 @@ void g_park(struct g *g) {
         running_end();
         while (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_SLEEPING)
             futex_wait(&g->park_state, PARK_SLEEPING);
+        if (spin)
+            spin_adapt(g, cpu, time_now() - start);
     }
 woken:
     atomic_store_explicit(&g->park_state, PARK_EMPTY, memory_order_relaxed);
@@ -226,6 +289,7 @@ void g_ready(struct g *g) {
      * in before it can run, or it could park again and take our share of the
      * count, which would then read zero while we still run. */
     running_begin();
+    g->waker_cpu = sched_getcpu();
     atomic_store_explicit(&g->park_state, PARK_NOTIFIED, memory_order_release);
     futex_wake(&g->park_state);
 }

@@ -23,14 +23,42 @@
 
 struct g {
     _Atomic uint32_t park_state; /* PARK_EMPTY, PARK_NOTIFIED or PARK_SLEEPING */
+    uint32_t spin;               /* g_park's spin budget, adapted to its waits */
+    int waker_cpu;               /* where g_ready ran when it found us asleep */
     void (*fn)(void *);          /* what a goroutine runs */
     void *arg;
-    struct waitgroup *wg;        /* wg_go: marked done when fn returns */
-    struct g *next_free;         /* on the free list of recycled records */
-    _Atomic uint32_t has_work;   /* idle thread: set when go() hands it fn */
-    struct g *next_idle;         /* on the list of idle threads (idle_mu) */
-    bool idle;                   /* on that list (idle_mu) */
+    struct waitgroup *wg;      /* wg_go: marked done when fn returns */
+    struct g *next_free;       /* on the free list of recycled records */
+    _Atomic uint32_t has_work; /* idle thread: set when go() hands it fn */
+    struct g *next_idle;       /* on the list of idle threads (idle_mu) */
+    bool idle;                 /* on that list (idle_mu) */
 };
+
+/* A channel's lock, after Go's runtime lock (runtime/lock_futex.go). Its
+ * critical sections are a few dozen nanoseconds, so a thread that finds it
+ * held spins a little while the holder runs on another core, and only then
+ * sleeps on a futex; glibc's default mutex goes to the kernel at once, which
+ * cost a futex call every few values of a busy buffered channel. key is
+ * RT_UNLOCKED, RT_LOCKED, or RT_SLEEPING (locked, and someone may sleep). */
+enum { RT_UNLOCKED, RT_LOCKED, RT_SLEEPING };
+typedef struct {
+    _Atomic uint32_t key;
+} rt_mutex;
+
+void rt_lock_slow(rt_mutex *m);
+void rt_unlock_wake(rt_mutex *m);
+
+static inline void rt_lock(rt_mutex *m) {
+    uint32_t expected = RT_UNLOCKED;
+    if (!atomic_compare_exchange_weak_explicit(&m->key, &expected, RT_LOCKED, memory_order_acquire,
+                                               memory_order_relaxed))
+        rt_lock_slow(m);
+}
+
+static inline void rt_unlock(rt_mutex *m) {
+    if (atomic_exchange_explicit(&m->key, RT_UNLOCKED, memory_order_release) == RT_SLEEPING)
+        rt_unlock_wake(m);
+}
 
 /* The calling thread's record. Threads not started by go() (main included)
  * get one on first use. */

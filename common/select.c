@@ -21,12 +21,12 @@
 
 static void lock_all(chan **locks, int n) {
     for (int i = 0; i < n; i++)
-        pthread_mutex_lock(&locks[i]->lock);
+        rt_lock(&locks[i]->lock);
 }
 
 static void unlock_all(chan **locks, int n) {
     for (int i = n - 1; i >= 0; i--)
-        pthread_mutex_unlock(&locks[i]->lock);
+        rt_unlock(&locks[i]->lock);
 }
 
 /* Fills order with a random permutation of the cases whose channel is not
@@ -62,7 +62,8 @@ static void plan(select_case *cases, int n, int *order, int *norder, chan **lock
 static int select_impl(select_case *cases, int n, bool block) {
     /* One case and a default (Go's selectnbsend and selectnbrecv): answer
      * without the lock when the case surely cannot proceed. */
-    if (!block && n == 1 && (!cases[0].c || chan_cannot_proceed(cases[0].c, cases[0].dir == SELECT_SEND)))
+    if (!block && n == 1 &&
+        (!cases[0].c || chan_cannot_proceed(cases[0].c, cases[0].dir == SELECT_SEND)))
         return SELECT_DEFAULT;
     int order_stack[SELECT_STACK_CASES];
     chan *locks_stack[SELECT_STACK_CASES];

@@ -34,10 +34,10 @@
 enum select_dir { SELECT_RECV, SELECT_SEND };
 
 typedef struct select_case {
-    chan *c;              /* NULL switches the case off */
+    chan *c; /* NULL switches the case off */
     enum select_dir dir;
-    void *elem;           /* send: the value; receive: where to store it, or NULL */
-    bool ok;              /* receive: set to true for a value, false for closed */
+    void *elem; /* send: the value; receive: where to store it, or NULL */
+    bool ok;    /* receive: set to true for a value, false for closed */
 } select_case;
 
 /* chan_select_default's answer when no case was ready. */

@@ -34,7 +34,8 @@ typedef struct waitgroup {
     struct wg_waiter *waiters; /* goroutines blocked in wg_wait; guarded by mu */
 } waitgroup;
 
-#define WAITGROUP_INIT {PTHREAD_MUTEX_INITIALIZER, 0, NULL}
+#define WAITGROUP_INIT                                                                             \
+    { PTHREAD_MUTEX_INITIALIZER, 0, NULL }
 
 void wg_init(waitgroup *wg);
 void wg_add(waitgroup *wg, long delta);
@@ -47,7 +48,8 @@ typedef struct once {
     atomic_bool done; /* set after fn returned: the fast path reads only this */
 } once;
 
-#define ONCE_INIT {PTHREAD_MUTEX_INITIALIZER, false}
+#define ONCE_INIT                                                                                  \
+    { PTHREAD_MUTEX_INITIALIZER, false }
 
 void once_do(once *o, void (*fn)(void *arg), void *arg);
 

@@ -269,9 +269,8 @@ bool duration_parse(const char *s, duration *out) {
     static const struct {
         const char *name;
         uint64_t unit;
-    } units[] = {{"ns", 1},       {"us", 1000},           {"\u00b5s", 1000},
-                 {"\u03bcs", 1000}, {"ms", 1000000},        {"s", 1000000000},
-                 {"m", 60000000000}, {"h", 3600000000000}};
+    } units[] = {{"ns", 1},       {"us", 1000},      {"\u00b5s", 1000},  {"\u03bcs", 1000},
+                 {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
     const uint64_t limit = (uint64_t)1 << 63;
     if (!s)
         return false;

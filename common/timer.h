@@ -37,10 +37,10 @@
 typedef int64_t duration; /* nanoseconds */
 typedef int64_t instant;  /* nanoseconds on the monotonic clock */
 
-#define NANOSECOND ((duration)1)
+#define NANOSECOND  ((duration)1)
 #define MICROSECOND ((duration)1000)
 #define MILLISECOND ((duration)1000000)
-#define SECOND ((duration)1000000000)
+#define SECOND      ((duration)1000000000)
 
 typedef struct timer {
     chan *c; /* receives the firing instant once */

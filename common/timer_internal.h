@@ -8,13 +8,13 @@
 #include "common/timer.h"
 
 struct timer_entry {
-    instant when;            /* when it fires next */
-    duration period;         /* > 0 for a ticker */
-    chan *c;                 /* delivers the firing instant here (holds a reference)... */
-    void (*fn)(void *arg);   /* ...or calls fn(arg) on the timer thread, outside its lock */
+    instant when;          /* when it fires next */
+    duration period;       /* > 0 for a ticker */
+    chan *c;               /* delivers the firing instant here (holds a reference)... */
+    void (*fn)(void *arg); /* ...or calls fn(arg) on the timer thread, outside its lock */
     void *arg;
-    bool one_shot_owned;     /* time_after: the timer thread frees the entry after firing */
-    size_t heap_index;       /* position in the heap, or NOT_IN_HEAP */
+    bool one_shot_owned; /* time_after: the timer thread frees the entry after firing */
+    size_t heap_index;   /* position in the heap, or NOT_IN_HEAP */
 };
 
 /* Arms e to fire at e->when. e must not be armed already. */
