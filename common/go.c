@@ -251,8 +251,6 @@ void g_park(struct g *g) {
     uint32_t running = (uint32_t)atomic_load_explicit(&sched_state, memory_order_relaxed);
     uint32_t spin = running <= ncpu ? g->spin : 0;
     int yields = running <= ncpu ? 0 : PARK_YIELDS;
-    instant start = spin ? time_now() : 0;
-    int cpu = spin ? sched_getcpu() : -1;
     for (uint32_t i = 0; i < spin; i++) {
         if (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_NOTIFIED)
             goto woken;
@@ -269,11 +267,15 @@ void g_park(struct g *g) {
     uint32_t expected = PARK_EMPTY;
     if (atomic_compare_exchange_strong_explicit(&g->park_state, &expected, PARK_SLEEPING,
                                                 memory_order_acquire, memory_order_acquire)) {
+        /* The clock and the core are read only on the way to sleep, which
+         * costs microseconds anyway; a wait caught by the spin pays neither. */
+        instant slept = spin ? time_now() : 0;
+        int cpu = spin ? sched_getcpu() : -1;
         running_end();
         while (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_SLEEPING)
             futex_wait(&g->park_state, PARK_SLEEPING);
         if (spin)
-            spin_adapt(g, cpu, time_now() - start);
+            spin_adapt(g, cpu, (duration)spin * PARK_SPIN_NS + time_now() - slept);
     }
 woken:
     atomic_store_explicit(&g->park_state, PARK_EMPTY, memory_order_relaxed);
