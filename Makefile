@@ -44,7 +44,7 @@ export SAN
 
 BATS_FLAGS ?=
 
-.PHONY: all exercises tests help run/% test check stress valgrind deps clean format bench
+.PHONY: all exercises tests help run/% test check stress valgrind deps clean format format-check bench
 .DEFAULT_GOAL := all
 # Keep the objects: they are intermediate files of the pattern rules, which
 # make would otherwise delete after every build (and rebuild every time).
@@ -61,12 +61,13 @@ help:
 	@echo "  make                       build every exercise and test program ($(BUILD))"
 	@echo "  make run/05-worker-pool    build and run one exercise; flags with ARGS=\"...\""
 	@echo "  make test                  install the test tools if missing, run the Bats suite"
-	@echo "  make check                 the suite under ThreadSanitizer, then ASan+UBSan,"
+	@echo "  make check                 formatting, the suite under ThreadSanitizer, then ASan+UBSan,"
 	@echo "                             valgrind on the test programs, and a clang -Werror build"
 	@echo "  make stress                the slow stress tests (tagged stress)"
 	@echo "  make valgrind              the common/ test programs under valgrind"
 	@echo "  make bench                 C against Go, side by side (see tests/bench/README.md)"
 	@echo "  make format                apply .clang-format to every C file"
+	@echo "  make format-check          fail where a C file strays from .clang-format (part of check)"
 	@echo "  make clean                 remove build/"
 	@echo ""
 	@echo "  Variables: CC=clang  SAN=thread|address  ARGS=\"...\""
@@ -106,7 +107,7 @@ stress: deps all
 valgrind: deps tests
 	tests/valgrind.sh $(TEST_BIN)
 
-check: deps
+check: deps format-check
 	$(MAKE) --no-print-directory SAN=thread test
 	$(MAKE) --no-print-directory SAN=address test
 	$(MAKE) --no-print-directory valgrind
@@ -114,6 +115,10 @@ check: deps
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Fails, naming the file and line, where a C file strays from .clang-format.
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Bats with bats-support
-# and bats-assert, and valgrind (for `make check`). On Debian or Ubuntu it uses
+# and bats-assert, and valgrind, clang and clang-format (for `make check`). On Debian or Ubuntu it uses
 # apt-get (as root, or through sudo); elsewhere it says what to install.
 set -eu
 
@@ -17,6 +17,7 @@ have_lib bats-support || need+=(bats-support)
 have_lib bats-assert || need+=(bats-assert)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v clang >/dev/null 2>&1 || need+=(clang)
+command -v clang-format >/dev/null 2>&1 || need+=(clang-format)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 echo "tests need: ${need[*]}; installing them" >&2
