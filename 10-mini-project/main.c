@@ -142,8 +142,9 @@ static void go_close_after(waitgroup *wg, chan *c) {
     go(close_after, cl);
 }
 
-static const char usage[] = "usage: 10-mini-project [-d DISPATCHERS] [-w WORKERS] [-n TASKS] "
-                            "[--buffer N] [--duration D] [--work D] [--fail-every K] [--break]";
+static const char usage[] =
+    "usage: 10-mini-project [-d DISPATCHERS] [-w WORKERS] [-n TASKS] "
+    "[--buffer N] [--duration D] [--work D] [--fail-every K] [--break] [-h]";
 
 static void help(void) {
     printf("%s\n\n"
@@ -155,6 +156,7 @@ static void help(void) {
            "  --work D        time each task takes (default 5ms)\n"
            "  --fail-every K  tasks whose id is divisible by K fail; 0: none (default 7)\n"
            "  --break         workers quit on cancellation, losing accepted tasks\n"
+           "  -h, --help      this help\n"
            "Stops on SIGINT or SIGTERM too; a second signal ends it at once.\n",
            usage);
 }

@@ -88,11 +88,8 @@ check_fan_in() {
     refute_line --partial "total:"
 }
 
-@test "--help prints the usage on stdout" {
-    run_bounded 10 "$BIN/06-fan-in-out" --help
-    assert_success
-    assert_no_stderr
-    assert_line --index 0 --partial "usage: 06-fan-in-out"
+@test "-h and --help: usage on stdout, exit 0" {
+    assert_help 06-fan-in-out
 }
 
 @test "bad flags: a one-line usage error, exit 2" {

@@ -95,11 +95,8 @@ check_values() {
     assert_equal "${lines[-1]}" "stages leaked: 1"
 }
 
-@test "--help prints the usage on stdout" {
-    run_bounded 10 "$BIN/07-pipeline" -h
-    assert_success
-    assert_no_stderr
-    assert_line --index 0 --partial "usage: 07-pipeline"
+@test "-h and --help: usage on stdout, exit 0" {
+    assert_help 07-pipeline
 }
 
 @test "bad flags: a one-line usage error, exit 2" {

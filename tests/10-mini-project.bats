@@ -179,11 +179,8 @@ run_counted() {
     done
 }
 
-@test "--help prints the usage on stdout" {
-    run_bounded 10 "$BIN/10-mini-project" --help
-    assert_success
-    assert_no_stderr
-    assert_line --index 0 --partial "usage: 10-mini-project"
+@test "-h and --help: usage on stdout, exit 0" {
+    assert_help 10-mini-project
 }
 
 @test "bad flags: a one-line usage error, exit 2" {
