@@ -13,6 +13,8 @@
  *             gate.L.Unlock()
  *             for i := 0; i < increments; i++ {
  *                 mu.Lock(); withMutex++; mu.Unlock()
+ *             }
+ *             for i := 0; i < increments; i++ {
  *                 withAtomic.Add(1)
  *             }
  *         }()
@@ -24,12 +26,22 @@
  *     rw.RLock(); ...read...; rw.RUnlock()   // many readers at once
  *     rw.Lock(); ...write...; rw.Unlock()    // one writer, alone
  *
- * Break it: --break (or --break=race) also counts with a plain `counter++`,
- * guarded by nothing. Updates get lost, and ThreadSanitizer names the race.
+ * Break it: --break (or --break=race) also starts, behind the same gate, as
+ * many goroutines that count with nothing guarding the counter, as the race
+ * example of "Go in Action" (chapter 6) does:
+ *
+ *             for i := 0; i < increments; i++ {
+ *                 v := unprotected    // load
+ *                 runtime.Gosched()   // let another goroutine run here
+ *                 unprotected = v + 1 // store
+ *             }
+ *
+ * Updates get lost, and ThreadSanitizer names the race.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,7 +60,7 @@ static bool racy;
 
 static waitgroup wg = WAITGROUP_INIT;
 
-/* 1. Three counters, one per way of sharing. */
+/* 1. Three counters, one per way of sharing: a mutex, an atomic, nothing. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static long with_mutex; /* guarded by mu */
 static atomic_long with_atomic;
@@ -82,10 +94,24 @@ static void count(void *arg) {
         with_mutex++;
         pthread_mutex_unlock(&mu);
     }
-    for (long i = 0; i < increments; i++) {
+    for (long i = 0; i < increments; i++)
         atomic_fetch_add(&with_atomic, 1); /* one indivisible read-modify-write */
-        if (racy)
-            unprotected++; /* load, add, store: two goroutines interleave and one update is lost */
+}
+
+/* The third counter, with nothing guarding it (--break), in goroutines of its
+ * own. counter++ is three steps, a load, an add and a store, written out here
+ * with a yield in the middle, where a busy machine may preempt a goroutine
+ * anyway: two goroutines load the same value, both store value + 1, and one
+ * update is lost. The loop holds no lock and no atomic, so nothing orders one
+ * goroutine's accesses before another's, and ThreadSanitizer reports the race
+ * however the goroutines happen to be timed. */
+static void count_unprotected(void *arg) {
+    (void)arg;
+    wait_at_gate();
+    for (long i = 0; i < increments; i++) {
+        long v = unprotected; /* load */
+        sched_yield();        /* Go's runtime.Gosched(): let another goroutine run */
+        unprotected = v + 1;  /* store: whatever others stored meanwhile is lost */
     }
 }
 
@@ -187,9 +213,13 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    /* Counters: start them all, then open the gate so they run together. */
-    for (long g = 0; g < goroutines; g++)
+    /* Counters (and, with --break, as many unprotected ones): start them all,
+     * then open the gate so they run together. */
+    for (long g = 0; g < goroutines; g++) {
         wg_go(&wg, count, NULL);
+        if (racy)
+            wg_go(&wg, count_unprotected, NULL);
+    }
     open_gate();
     wg_wait(&wg); /* also makes every goroutine's writes visible here */
     long want = goroutines * increments;
@@ -197,7 +227,10 @@ int main(int argc, char **argv) {
     printf("atomic: want %ld, got %ld\n", want, atomic_load(&with_atomic));
     if (racy)
         printf("unprotected: want %ld, got %ld: %ld updates lost%s\n", want, unprotected,
-               want - unprotected, unprotected == want ? " (luck, not safety: run it again)" : "");
+               want - unprotected,
+               unprotected < want ? ""
+               : goroutines == 1  ? " (one goroutine alone cannot race)"
+                                  : " (luck, not safety: run it again)");
 
     /* The table: the readers and one writer all call once_do first. */
     for (long g = 0; g < goroutines; g++)

@@ -30,8 +30,17 @@
  *         }
  *     }
  *
- * Break it: --break (or --break=unbounded) starts one goroutine per job, the
- * "10,000 goroutines" problem: nothing bounds how many run at once.
+ * The program also counts its goroutines (main aside) and prints the most that
+ * were alive at once: for the pool, W workers + the feeder, however many jobs.
+ *
+ * Break it: --break (or --break=unbounded) runs the pool, then the same jobs
+ * with one goroutine per job, the "10,000 goroutines" problem: nothing bounds
+ * how many exist at once, and the two peaks are printed side by side:
+ *
+ *     for j := 1; j <= n; j++ {
+ *         go func(j int) { results <- process(ctx, j) }(j)
+ *     }
+ *     for i := 0; i < n; i++ { r := <-results; ... }
  */
 #include <errno.h>
 #include <getopt.h>
@@ -58,7 +67,7 @@ struct result {
     bool cancelled;
 };
 
-/* What every goroutine shares. Set up by main before the first go(). */
+/* What every goroutine of one run shares. Set up before the first go(). */
 struct pool {
     chan *jobs;    /* int job ids: the feeder sends, workers receive */
     chan *results; /* struct result: workers send, main receives */
@@ -68,29 +77,34 @@ struct pool {
     waitgroup wg; /* every goroutine main started */
 };
 
-/* How many goroutines are working on a job right now, and the most ever. */
-static atomic_int active, peak;
+/* How many goroutines of this run exist right now, and the most at once: a
+ * goroutine counts from the moment main starts it (as Go's runtime counts it
+ * from its go statement) until its last statement. One that has finished its
+ * job but still waits to hand over its result counts too: it still holds a
+ * thread and a stack. Only main starts goroutines, so only main raises peak. */
+static atomic_int alive;
+static int peak; /* main's alone */
 
-static void job_started(void) {
-    int now = atomic_fetch_add(&active, 1) + 1;
-    int seen = atomic_load(&peak);
-    /* Raise peak to now, unless another goroutine raised it further first;
-     * on failure, the exchange reloads seen and we test again. */
-    while (now > seen && !atomic_compare_exchange_weak(&peak, &seen, now)) {
-    }
+static void start(waitgroup *wg, void (*fn)(void *), void *arg) {
+    int now = atomic_fetch_add(&alive, 1) + 1;
+    if (now > peak)
+        peak = now;
+    wg_go(wg, fn, arg);
+}
+
+static void finished(void) {
+    atomic_fetch_sub(&alive, 1); /* the goroutine's last act */
 }
 
 /* The work: wait for cost, unless the context is cancelled first. */
 static struct result process(struct pool *p, int job, int worker) {
     struct result r = {.job = job, .worker = worker};
-    job_started();
     chan *work_done = time_after(p->cost);
     select_case cases[2] = {select_recv(work_done, NULL), select_recv(ctx_done(p->ctx), NULL)};
     r.cancelled = chan_select(cases, 2) == 1;
     chan_free(work_done);
     if (!r.cancelled)
         r.value = (long long)job * job;
-    atomic_fetch_sub(&active, 1);
     return r;
 }
 
@@ -107,6 +121,7 @@ static void worker(void *arg) {
         struct result r = process(w->p, job, w->id);
         chan_send(w->p->results, &r); /* results is chan<- result here */
     }
+    finished();
 }
 
 static void feed(void *arg) {
@@ -114,13 +129,15 @@ static void feed(void *arg) {
     for (int job = 1; job <= p->njobs; job++)
         chan_send(p->jobs, &job); /* blocks while the buffer is full: backpressure */
     chan_close(p->jobs);          /* we are the only sender, so we close */
+    finished();
 }
 
 /* The broken version: one goroutine per job, however many jobs there are. */
 static void one_job(void *arg) {
     struct worker_arg *a = arg;
     struct result r = process(a->p, a->id, 0);
-    chan_send(a->p->results, &r);
+    chan_send(a->p->results, &r); /* waits until main receives it */
+    finished();
 }
 
 static void print_result(const struct result *r) {
@@ -136,6 +153,71 @@ static bool parse_int(const char *s, int max, int *out) {
     long v = strtol(s, &end, 10);
     *out = (int)v;
     return errno == 0 && end != s && *end == '\0' && v >= 1 && v <= max;
+}
+
+/* What the command line asked for: the same for both runs of --break. */
+struct settings {
+    int nworkers, njobs;
+    duration cost, timeout; /* timeout -1: none */
+    bool ordered;
+};
+
+/* Runs every job, on a pool of nworkers (or, unbounded, one goroutine per
+ * job), prints one line per result and a summary; returns the peak number of
+ * goroutines alive at once. */
+static int run(const struct settings *s, bool unbounded) {
+    struct pool p = {
+        /* A buffer of one per worker lets the feeder run a little ahead,
+         * while memory stays bounded however many jobs there are. */
+        .jobs = chan_make(sizeof(int), (size_t)s->nworkers),
+        .results = chan_make(sizeof(struct result), 0),
+        .ctx = s->timeout >= 0 ? ctx_with_timeout(ctx_background(), s->timeout)
+                               : ctx_with_cancel(ctx_background()),
+        .cost = s->cost,
+        .njobs = s->njobs,
+    };
+    wg_init(&p.wg);
+    peak = 0;
+    int nargs = unbounded ? s->njobs : s->nworkers;
+    struct worker_arg *args = calloc((size_t)nargs, sizeof *args);
+    struct result *by_job = calloc((size_t)s->njobs, sizeof *by_job);
+    if (args == NULL || by_job == NULL)
+        abort();
+    for (int i = 0; i < nargs; i++) {
+        args[i] = (struct worker_arg){.p = &p, .id = i + 1};
+        start(&p.wg, unbounded ? one_job : worker, &args[i]);
+    }
+    if (!unbounded)
+        start(&p.wg, feed, &p);
+
+    /* Every job yields exactly one result, processed or cancelled. */
+    int processed = 0, cancelled = 0;
+    long long sum = 0;
+    for (int i = 0; i < s->njobs; i++) {
+        struct result r;
+        chan_recv(p.results, &r);
+        processed += !r.cancelled;
+        cancelled += r.cancelled;
+        sum += r.value;
+        if (s->ordered)
+            by_job[r.job - 1] = r; /* print later, by job id */
+        else
+            print_result(&r);
+    }
+    for (int i = 0; s->ordered && i < s->njobs; i++)
+        print_result(&by_job[i]);
+    wg_wait(&p.wg); /* nothing may still use the channels we free below */
+
+    const char *err = ctx_err(p.ctx);
+    printf("ctx.Err(): %s\n", err ? err : "<nil>");
+    printf("summary: jobs=%d processed=%d cancelled=%d sum=%lld peak_goroutines=%d\n", s->njobs,
+           processed, cancelled, sum, peak);
+    ctx_free(p.ctx);
+    chan_free(p.jobs);
+    chan_free(p.results);
+    free(args);
+    free(by_job);
+    return peak;
 }
 
 int main(int argc, char **argv) {
@@ -179,7 +261,7 @@ int main(int argc, char **argv) {
                    "  --cost DURATION     simulated work per job (default 1ms)\n"
                    "  --timeout DURATION  cancel the jobs not done by then (default: none)\n"
                    "  --ordered           print the results by job id\n"
-                   "  --break[=unbounded] one goroutine per job instead of a pool\n"
+                   "  --break[=unbounded] run the pool, then one goroutine per job, and compare\n"
                    "  -h, --help          this help\n",
                    synopsis);
             return 0;
@@ -196,59 +278,19 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    struct pool p = {
-        /* A buffer of one per worker lets the feeder run a little ahead,
-         * while memory stays bounded however many jobs there are. */
-        .jobs = chan_make(sizeof(int), (size_t)nworkers),
-        .results = chan_make(sizeof(struct result), 0),
-        .ctx = timeout >= 0 ? ctx_with_timeout(ctx_background(), timeout)
-                            : ctx_with_cancel(ctx_background()),
-        .cost = cost,
-        .njobs = njobs,
-    };
-    wg_init(&p.wg);
-    int nargs = unbounded ? njobs : nworkers;
-    struct worker_arg *args = calloc((size_t)nargs, sizeof *args);
-    struct result *by_job = calloc((size_t)njobs, sizeof *by_job);
-    if (args == NULL || by_job == NULL)
-        abort();
-    for (int i = 0; i < nargs; i++) {
-        args[i] = (struct worker_arg){.p = &p, .id = i + 1};
-        wg_go(&p.wg, unbounded ? one_job : worker, &args[i]);
+    struct settings s = {nworkers, njobs, cost, timeout, ordered};
+    if (!unbounded) {
+        run(&s, false);
+        return 0;
     }
-    if (!unbounded)
-        wg_go(&p.wg, feed, &p);
-
-    /* Every job yields exactly one result, processed or cancelled. */
-    int processed = 0, cancelled = 0;
-    long long sum = 0;
-    for (int i = 0; i < njobs; i++) {
-        struct result r;
-        chan_recv(p.results, &r);
-        processed += !r.cancelled;
-        cancelled += r.cancelled;
-        sum += r.value;
-        if (ordered)
-            by_job[r.job - 1] = r; /* print later, by job id */
-        else
-            print_result(&r);
-    }
-    for (int i = 0; ordered && i < njobs; i++)
-        print_result(&by_job[i]);
-    wg_wait(&p.wg); /* nothing may still use the channels we free below */
-
-    const char *err = ctx_err(p.ctx);
-    printf("ctx.Err(): %s\n", err ? err : "<nil>");
-    printf("summary: jobs=%d processed=%d cancelled=%d sum=%lld peak_goroutines=%d\n", njobs,
-           processed, cancelled, sum, atomic_load(&peak));
-    if (unbounded)
-        printf("break: one goroutine per job peaked at %d at once; a pool of -w %d never "
-               "exceeds %d\n",
-               atomic_load(&peak), nworkers, nworkers);
-    ctx_free(p.ctx);
-    chan_free(p.jobs);
-    chan_free(p.results);
-    free(args);
-    free(by_job);
+    /* --break: the pool first, then the same jobs with no pool at all. */
+    printf("pool of %d workers:\n", nworkers);
+    int pool_peak = run(&s, false);
+    printf("one goroutine per job:\n");
+    int unbounded_peak = run(&s, true);
+    printf(
+        "break: most goroutines at once (main aside): %d with the pool (%d workers + the feeder), "
+        "%d with one goroutine per job\n",
+        pool_peak, nworkers, unbounded_peak);
     return 0;
 }

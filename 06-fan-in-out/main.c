@@ -149,7 +149,7 @@ static chan *merge(chan **cs, int n, bool broken) {
 }
 
 static const char usage[] =
-    "usage: 06-fan-in-out [-w WORKERS] [-n JOBS] [--work DURATION] [--break]";
+    "usage: 06-fan-in-out [-w WORKERS] [-n JOBS] [--work DURATION] [--break] [-h]";
 
 static _Noreturn void bad_flag(const char *msg, const char *arg) {
     fprintf(stderr, "06-fan-in-out: %s '%s'; %s\n", msg, arg, usage);
@@ -194,9 +194,13 @@ int main(int argc, char **argv) {
             break;
         case 'h':
             printf("%s\n\n"
-                   "Fans JOBS numbers out to WORKERS workers (default 4 and 20), each taking\n"
-                   "DURATION per job (default 2ms), and fans their results back in.\n"
-                   "  --break  merge never closes its output: the range over it deadlocks\n",
+                   "Fans the numbers 1..JOBS out to WORKERS workers, then fans their results\n"
+                   "back in to one channel with merge().\n"
+                   "  -w WORKERS       workers, all reading one jobs channel, 1..1000 (default 4)\n"
+                   "  -n JOBS          jobs to fan out, 0..100000 (default 20)\n"
+                   "  --work DURATION  time each job takes, up to 10s (default 2ms)\n"
+                   "  --break          merge never closes its output: the range over it deadlocks\n"
+                   "  -h, --help       this help\n",
                    usage);
             return 0;
         default:

@@ -135,7 +135,7 @@ static int wait_for_stages(duration limit) {
 }
 
 static const char usage[] =
-    "usage: 07-pipeline [-n COUNT] [--buffer N] [--delay DURATION] [--take N] [--break]";
+    "usage: 07-pipeline [-n COUNT] [--buffer N] [--delay DURATION] [--take N] [--break] [-h]";
 
 static _Noreturn void usage_error(const char *what, const char *arg) {
     fprintf(stderr, "07-pipeline: %s (got '%s'); %s\n", what, arg, usage);
@@ -180,10 +180,15 @@ int main(int argc, char **argv) {
             broken = true;
             break;
         case 'h':
-            printf("%s\n\nGenerates 1..COUNT (default 20) through square and add-one stages to a\n"
-                   "sink that spends DURATION on each (default 5ms); channels hold N (default 1).\n"
-                   "  --take N  the sink cancels the pipeline after N values (default 0: all)\n"
-                   "  --break   the generator ignores cancellation (implies --take 3)\n",
+            printf("%s\n\n"
+                   "Generates 1..COUNT through square and add-one stages to a sink.\n"
+                   "  -n COUNT          values to generate, 0..1000000 (default 20)\n"
+                   "  --buffer N        capacity of each channel, 0..1000 (default 1)\n"
+                   "  --delay DURATION  time the sink spends on each value, 0..1s (default 5ms)\n"
+                   "  --take N          the sink cancels the pipeline after N values (default 0: "
+                   "all)\n"
+                   "  --break           the generator ignores cancellation (implies --take 3)\n"
+                   "  -h, --help        this help\n",
                    usage);
             return 0;
         default:

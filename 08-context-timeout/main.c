@@ -179,7 +179,7 @@ static void values(void) {
 }
 
 static const char usage[] =
-    "usage: 08-context-timeout [--timeout DURATION] [--work DURATION] [--break]";
+    "usage: 08-context-timeout [--timeout DURATION] [--work DURATION] [--break] [-h]";
 
 static int usage_error(const char *what, const char *arg) {
     fprintf(stderr, "08-context-timeout: %s '%s'; %s\n", what, arg, usage);
@@ -211,10 +211,13 @@ int main(int argc, char **argv) {
             broken = true;
             continue;
         case 'h':
-            printf("%s\n\nRuns an operation of DURATION (--work, default 200ms), then one of a\n"
-                   "fifth of the timeout, each under the timeout (default 50ms); then shows a\n"
-                   "cancel tree, bounded deadlines and values.\n"
-                   "  --break  the slow operation ignores its context\n",
+            printf("%s\n\n"
+                   "Runs a slow operation, then a fast one (a fifth of the timeout), each under\n"
+                   "the timeout; then shows a cancel tree, bounded deadlines and values.\n"
+                   "  --timeout DURATION  deadline of each operation, 1us..10s (default 50ms)\n"
+                   "  --work DURATION     time the slow operation takes, 1us..10s (default 200ms)\n"
+                   "  --break             the slow operation ignores its context\n"
+                   "  -h, --help          this help\n",
                    usage);
             return 0;
         default:

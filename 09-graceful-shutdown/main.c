@@ -75,7 +75,8 @@ static void worker(void *arg) {
 }
 
 static const char usage[] =
-    "usage: 09-graceful-shutdown [-w WORKERS] [--task DURATION] [--duration DURATION] [--break]";
+    "usage: 09-graceful-shutdown [-w WORKERS] [--task DURATION] [--duration DURATION] [--break] "
+    "[-h]";
 
 static int fail(const char *what, const char *arg) {
     fprintf(stderr, "09-graceful-shutdown: %s: '%s'; %s\n", what, arg, usage);
@@ -114,10 +115,14 @@ int main(int argc, char **argv) {
             break;
         case 'h':
             printf(
-                "%s\n\nRuns WORKERS workers (default 3) on tasks of DURATION each (default 150ms)\n"
-                "until SIGINT or SIGTERM, or until --duration has passed (default 500ms; 0:\n"
-                "only a signal), then lets them finish what they hold.\n"
-                "  --break  exit at once on the signal, abandoning the tasks in hand\n",
+                "%s\n\n"
+                "Runs workers on tasks until SIGINT or SIGTERM, or until --duration has\n"
+                "passed, then lets them finish what they hold.\n"
+                "  -w WORKERS           workers, 1..100 (default 3)\n"
+                "  --task DURATION      time each task takes, 0..60s (default 150ms)\n"
+                "  --duration DURATION  stop after this long; 0: only on a signal (default 500ms)\n"
+                "  --break              exit at once on the signal, abandoning the tasks in hand\n"
+                "  -h, --help           this help\n",
                 usage);
             return 0;
         default:

@@ -113,7 +113,14 @@ static void worker(void *arg) {
     }
 }
 
-/* Closes c once wg reaches zero: the last sender is gone. */
+/* Every dispatcher, every worker: main waits for them, and so does the
+ * goroutine that closes each one's channel. Static, so that they outlive
+ * main's frame whoever waits last. */
+static waitgroup dispatchers = WAITGROUP_INIT, workers = WAITGROUP_INIT;
+
+/* Closes c once wg reaches zero: the last sender is gone. It holds a
+ * reference of its own on c, so main's chan_free, before or after the close,
+ * never pulls the channel from under it. */
 typedef struct closer {
     waitgroup *wg;
     chan *c;
@@ -121,13 +128,23 @@ typedef struct closer {
 
 static void close_after(void *p) {
     closer *cl = p;
-    chan *c = cl->c;
     wg_wait(cl->wg);
-    chan_close(c);
+    chan_close(cl->c);
+    chan_free(cl->c); /* the reference go_close_after took for us */
+    free(cl);
 }
 
-static const char usage[] = "usage: 10-mini-project [-d DISPATCHERS] [-w WORKERS] [-n TASKS] "
-                            "[--buffer N] [--duration D] [--work D] [--fail-every K] [--break]";
+static void go_close_after(waitgroup *wg, chan *c) {
+    closer *cl = malloc(sizeof *cl);
+    if (cl == NULL)
+        abort();
+    *cl = (closer){wg, chan_ref(c)};
+    go(close_after, cl);
+}
+
+static const char usage[] =
+    "usage: 10-mini-project [-d DISPATCHERS] [-w WORKERS] [-n TASKS] "
+    "[--buffer N] [--duration D] [--work D] [--fail-every K] [--break] [-h]";
 
 static void help(void) {
     printf("%s\n\n"
@@ -139,6 +156,7 @@ static void help(void) {
            "  --work D        time each task takes (default 5ms)\n"
            "  --fail-every K  tasks whose id is divisible by K fail; 0: none (default 7)\n"
            "  --break         workers quit on cancellation, losing accepted tasks\n"
+           "  -h, --help      this help\n"
            "Stops on SIGINT or SIGTERM too; a second signal ends it at once.\n",
            usage);
 }
@@ -234,7 +252,6 @@ int main(int argc, char **argv) {
     printf("start: %ld dispatchers x %s tasks -> jobs (buffer %ld) -> %ld workers -> results\n",
            ndispatchers, tasks, buffer, nworkers);
 
-    waitgroup dispatchers = WAITGROUP_INIT, workers = WAITGROUP_INIT;
     int *ids = calloc((size_t)nworkers, sizeof *ids);
     for (long i = 0; i < ndispatchers; i++)
         wg_go(&dispatchers, dispatcher, NULL);
@@ -243,9 +260,8 @@ int main(int argc, char **argv) {
         wg_go(&workers, worker, &ids[i]);
     }
     /* Each channel is closed once its last sender is done, never before. */
-    closer close_jobs = {&dispatchers, cfg.jobs}, close_results = {&workers, cfg.results};
-    go(close_after, &close_jobs);
-    go(close_after, &close_results);
+    go_close_after(&dispatchers, cfg.jobs);
+    go_close_after(&workers, cfg.results);
 
     /* The consumer: drain results until the channel is closed. The shutdown
      * case runs once, then is switched off by making its channel NULL. */
@@ -272,6 +288,12 @@ int main(int argc, char **argv) {
             processed++;
     }
 
+    /* Every worker has returned. Normally the dispatchers returned before
+     * them (the workers' range ends only once jobs is closed), but --break
+     * workers quit while the dispatchers may still be in their select: wait
+     * for them too, so that dispatched is final and nobody uses jobs or the
+     * context once they are freed. */
+    wg_wait(&dispatchers);
     for (int i = 1; i <= nworkers; i++)
         printf("worker %d: %ld tasks\n", i, per_worker[i]);
     long d = atomic_load(&dispatched);
