@@ -61,11 +61,8 @@ check_tree_deadlines_values() {
     check_tree_deadlines_values
 }
 
-@test "--help prints the usage on stdout" {
-    run_bounded 10 "$BIN/08-context-timeout" --help
-    assert_success
-    assert_no_stderr
-    assert_line --index 0 --partial "usage: 08-context-timeout"
+@test "-h and --help: usage on stdout, exit 0" {
+    assert_help 08-context-timeout
 }
 
 @test "bad flags: a one-line usage error, exit 2" {

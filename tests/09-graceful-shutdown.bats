@@ -115,11 +115,8 @@ check_graceful() {
     [ "${BASH_REMATCH[1]}" -gt "${BASH_REMATCH[2]}" ] || { echo "$last"; return 1; }
 }
 
-@test "--help prints the usage on stdout" {
-    run_bounded 10 "$BIN/09-graceful-shutdown" --help
-    assert_success
-    assert_no_stderr
-    assert_line --index 0 --partial "usage: 09-graceful-shutdown"
+@test "-h and --help: usage on stdout, exit 0" {
+    assert_help 09-graceful-shutdown
 }
 
 @test "bad flags: a one-line usage error, exit 2" {
