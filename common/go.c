@@ -15,8 +15,13 @@
  *   asking the kernel for a new thread. Idle threads are not goroutines: they
  *   are not counted by the deadlock detector nor by go_num_goroutines.
  *
- * Parking: a short bounded spin (the waker is often running on the other core
- * and about to finish), then FUTEX_WAIT on park_state.
+ * Parking: a bounded spin while a core is free (the waker is often running on
+ * the other core and about to finish), its length adapted per goroutine to the
+ * waits it has seen (see PARK_SPIN_MIN); a few yields of the core instead when
+ * more goroutines run than there are cores; then FUTEX_WAIT on park_state.
+ *
+ * Channel locks (rt_mutex) spin a little, then sleep on a futex, as Go's
+ * runtime lock does.
  */
 #include "common/go.h"
 
