@@ -11,6 +11,9 @@
  * instead of producing a fast number.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +394,66 @@ static void bench_timers(const char *name, long n, int k) {
     free(cs);
 }
 
+/* machine: not a workload but what this machine charges for the two things
+ * that Go's runtime mostly avoids and common/ cannot: a cache line going from
+ * one core to another and back (two threads bounce a flag), and a switch
+ * between two threads on one core (both pinned to CPU 0, each yielding to the
+ * other). Both vary a lot on a virtual machine, with where the host runs its
+ * virtual CPUs, so run.py measures them before and after the workloads and
+ * prints them in the heading of the table. Plain threads and atomics: no
+ * channel is involved. */
+struct bounce {
+    _Alignas(64) atomic_long flag;
+    long n;
+    bool pin;
+};
+
+static void pin_to_cpu0(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* Waits for flag to be odd, makes it even: the partner of main's loop. */
+static void *bounce_back(void *arg) {
+    struct bounce *b = arg;
+    if (b->pin)
+        pin_to_cpu0();
+    for (long i = 0; i < b->n; i++) {
+        while (atomic_load_explicit(&b->flag, memory_order_acquire) != 2 * i + 1)
+            if (b->pin)
+                sched_yield();
+        atomic_store_explicit(&b->flag, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+
+static double bounce_ns(long n, bool pin) {
+    struct bounce b = {.n = n, .pin = pin};
+    pthread_t t;
+    check(pthread_create(&t, NULL, bounce_back, &b) == 0, "machine", "pthread_create");
+    if (pin)
+        pin_to_cpu0();
+    int64_t start = now_ns();
+    for (long i = 0; i < n; i++) {
+        atomic_store_explicit(&b.flag, 2 * i + 1, memory_order_release);
+        while (atomic_load_explicit(&b.flag, memory_order_acquire) != 2 * i + 2)
+            if (pin)
+                sched_yield();
+    }
+    int64_t elapsed = now_ns() - start;
+    pthread_join(t, NULL);
+    return (double)elapsed / (double)n;
+}
+
+static void bench_machine(const char *name, long n, int k) {
+    (void)name, (void)k;
+    report("machine-cacheline-rtt", bounce_ns(n, false));
+    /* Two switches per round trip. */
+    report("machine-switch", bounce_ns(n / 10 > 0 ? n / 10 : 1, true) / 2);
+}
+
 /* The workloads, by the name the driver and the Go half use; k is the
  * capacity, the number of goroutines per side, or the number of channels. */
 static const struct workload {
@@ -414,6 +477,7 @@ static const struct workload {
     {"mpmc-16x16", bench_mpmc, 16},
     {"select-8", bench_select, 8},
     {"select-32", bench_select, 32},
+    {"machine", bench_machine, 0},
 };
 
 static int usage(void) {

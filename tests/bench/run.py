@@ -231,6 +231,22 @@ def scaling_tables(get, cores):
     return tables
 
 
+def machine(c_bin, failures):
+    """What this machine charges for a cache line between cores and for a
+    switch between threads on one core (bench_c machine): {row: ns}."""
+    return run_once([c_bin, "machine", "200000"], dict(os.environ), failures)
+
+
+def machine_line(before, after):
+    def both(row):
+        a, b = before.get(row), after.get(row)
+        return f"{fmt(a)} ns before the runs and {fmt(b)} ns after" if a and b else "not measured"
+    return (f"This machine: a cache line's round trip between two cores took "
+            f"{both('machine-cacheline-rtt')}; a switch between two threads on one core, "
+            f"{both('machine-switch')} (`bench_c machine`: the costs that a goroutine switch "
+            f"on one P avoids).")
+
+
 def heading(args, cores, other_share):
     commit = git_commit(os.path.dirname(os.path.abspath(__file__)))
     with open("/proc/cpuinfo") as f:
@@ -258,7 +274,9 @@ def main():
     failures = []
     began = time.monotonic()
     busy_before, ours_before = busy_cpu_seconds(), children_cpu_seconds()
+    machine_before = machine(args.c, failures)
     raw = run_all(args.workloads, impls, args.runs, failures)
+    machine_after = machine(args.c, failures)
     # A busy machine makes noisy figures: say how much of the CPUs other
     # processes took meanwhile (all the busy time, minus that of our runs).
     others = (busy_cpu_seconds() - busy_before) - (children_cpu_seconds() - ours_before)
@@ -275,7 +293,9 @@ def main():
     get = lambda row, impl: med.get((row, impl))
 
     table, missed = main_table(get, cores)
-    text = "\n\n".join([heading(args, cores, other_share), table] + scaling_tables(get, cores))
+    text = "\n\n".join([heading(args, cores, other_share) + "\n" +
+                        machine_line(machine_before, machine_after), table] +
+                       scaling_tables(get, cores))
     with open(os.path.join(args.out, "table.md"), "w") as f:
         f.write(text + "\n")
     print()
