@@ -251,11 +251,31 @@ static void spin_adapt(struct g *g, int cpu, duration waited) {
         g->spin = PARK_SPIN_MIN;
 }
 
+/* Moves the calling thread off cpu, to another core it may run on, and
+ * leaves its affinity as it was. Linux wakes a thread on or near its waker's
+ * core, so two goroutines that wake each other in turn can end up sharing one
+ * core while the other idles, and nothing moves them apart: each runs only
+ * while the other sleeps, so no core ever sees two runnable threads to
+ * balance. Every handoff then costs a sleep and a wake-up. */
+static void move_off_core(int cpu) {
+    cpu_set_t mask, others;
+    if (cpu < 0 || sched_getaffinity(0, sizeof mask, &mask) != 0 || !CPU_ISSET(cpu, &mask))
+        return;
+    others = mask;
+    CPU_CLR(cpu, &others);
+    if (CPU_COUNT(&others) > 0 && sched_setaffinity(0, sizeof others, &others) == 0)
+        sched_setaffinity(0, sizeof mask, &mask);
+}
+
+static bool sched_core_free(void) {
+    return (uint32_t)atomic_load_explicit(&sched_state, memory_order_relaxed) <= ncpu;
+}
+
 void g_park(struct g *g) {
     /* Spin while a core is free for the waker, else yield ours to it. */
-    uint32_t running = (uint32_t)atomic_load_explicit(&sched_state, memory_order_relaxed);
-    uint32_t spin = running <= ncpu ? g->spin : 0;
-    int yields = running <= ncpu ? 0 : PARK_YIELDS;
+    bool core_free = sched_core_free();
+    uint32_t spin = core_free ? g->spin : 0;
+    int yields = core_free ? 0 : PARK_YIELDS;
     for (uint32_t i = 0; i < spin; i++) {
         if (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_NOTIFIED)
             goto woken;
@@ -279,8 +299,17 @@ void g_park(struct g *g) {
         running_end();
         while (atomic_load_explicit(&g->park_state, memory_order_acquire) == PARK_SLEEPING)
             futex_wait(&g->park_state, PARK_SLEEPING);
-        if (spin)
-            spin_adapt(g, cpu, (duration)spin * PARK_SPIN_NS + time_now() - slept);
+        if (spin) {
+            instant now = time_now();
+            spin_adapt(g, cpu, (duration)spin * PARK_SPIN_NS + now - slept);
+            /* Our waker ran on our core while a core was free: move apart,
+             * at most once a millisecond, so a machine whose other cores are
+             * busy elsewhere does not make us pay for it at every wake-up. */
+            if (g->waker_cpu == cpu && now - g->moved > MILLISECOND && sched_core_free()) {
+                g->moved = now;
+                move_off_core(cpu);
+            }
+        }
     }
 woken:
     atomic_store_explicit(&g->park_state, PARK_EMPTY, memory_order_relaxed);

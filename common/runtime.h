@@ -25,6 +25,7 @@ struct g {
     _Atomic uint32_t park_state; /* PARK_EMPTY, PARK_NOTIFIED or PARK_SLEEPING */
     uint32_t spin;               /* g_park's spin budget, adapted to its waits */
     int waker_cpu;               /* where g_ready ran when it found us asleep */
+    int64_t moved;               /* when g_park last moved us off a shared core */
     void (*fn)(void *);          /* what a goroutine runs */
     void *arg;
     struct waitgroup *wg;      /* wg_go: marked done when fn returns */
