@@ -196,16 +196,21 @@ run_counted() {
 }
 
 # bats test_tags=stress
-@test "stress: SIGINT at a random moment, 100 times, always clean" {
-    local i delay
+@test "stress: SIGINT or SIGTERM at a random moment, 100 times, random shapes, always clean" {
+    local i delay d w buf sig shape
     for ((i = 1; i <= 100; i++)); do
-        launch -n 0
+        d=$((RANDOM % 4 + 1))
+        w=$((RANDOM % 8 + 1))
+        buf=$((RANDOM % 3 == 0 ? 0 : RANDOM % 64))
+        sig=$((RANDOM % 2 == 0 ? 2 : 15))
         delay=$((RANDOM % 201))
+        shape="run $i: -d $d -w $w --buffer $buf, signal $sig after ${delay}ms"
+        launch -n 0 -d "$d" -w "$w" --buffer "$buf"
         sleep "$(printf '0.%03d' "$delay")"
-        kill -INT "$pid"
+        kill -"$sig" "$pid"
         wait_bounded "$pid" 10
-        [ "$status" -eq 0 ] || { echo "run $i (SIGINT after ${delay}ms): status $status"; cat "$err"; return 1; }
-        [ ! -s "$err" ] || { echo "run $i: stderr:"; cat "$err"; return 1; }
-        check_summary "$out" 3 7 || { echo "run $i (SIGINT after ${delay}ms)"; return 1; }
+        [ "$status" -eq 0 ] || { echo "$shape: status $status"; cat "$err"; return 1; }
+        [ ! -s "$err" ] || { echo "$shape: stderr:"; cat "$err"; return 1; }
+        check_summary "$out" "$w" 7 || { echo "$shape"; return 1; }
     done
 }
