@@ -213,8 +213,8 @@ int main(int argc, char **argv) {
         go(run_stage, &stages[i]);
     }
     printf("pipeline: generate 1..%ld -> square -> add one -> sink (buffers of %ld, sink takes "
-           "%lldms per value)\n",
-           n, buffer, (long long)(delay / MILLISECOND));
+           "%gms per value)\n",
+           n, buffer, (double)delay / MILLISECOND);
 
     /* The sink. While it sleeps, the stages fill their buffers and then
      * block on send: that is backpressure, and it stops the generator from
