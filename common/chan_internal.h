@@ -15,7 +15,6 @@
 #ifndef COMMON_CHAN_INTERNAL_H
 #define COMMON_CHAN_INTERNAL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,10 +1,12 @@
 /* errgroup.h: golang.org/x/sync/errgroup.
  *
- *     g, ctx := errgroup.WithContext(p)  ->  context *ctx; errgroup *g = errgroup_with_context(p,
- * &ctx); var g errgroup.Group               ->  errgroup *g = errgroup_new(); g.SetLimit(n) ->
- * errgroup_set_limit(g, n); g.Go(f)                            ->  errgroup_go(g, f, arg); ok :=
- * g.TryGo(f)                   ->  bool ok = errgroup_try_go(g, f, arg); err := g.Wait() ->  const
- * char *err = errgroup_wait(g);
+ *     g, ctx := errgroup.WithContext(p)  ->  context *ctx;
+ *                                            errgroup *g = errgroup_with_context(p, &ctx);
+ *     var g errgroup.Group               ->  errgroup *g = errgroup_new();
+ *     g.SetLimit(n)                      ->  errgroup_set_limit(g, n);
+ *     g.Go(f)                            ->  errgroup_go(g, f, arg);
+ *     ok := g.TryGo(f)                   ->  bool ok = errgroup_try_go(g, f, arg);
+ *     err := g.Wait()                    ->  const char *err = errgroup_wait(g);
  *
  * An error is a string, NULL for none (Go's nil error). A function run by the
  * group returns one.

@@ -240,10 +240,10 @@ void rt_unlock_wake(rt_mutex *m) {
  * end: spinning only delayed it (both goroutines on one core), so spin less.
  * Otherwise a spin as long as this wait would have caught it, unless the wait
  * was longer than any spin worth making. */
-static void spin_adapt(struct g *g, int cpu, duration waited) {
+static void spin_adapt(struct g *g, bool waker_on_our_core, duration waited) {
     uint64_t want = (uint64_t)waited / PARK_SPIN_NS;
     want += want / 4;
-    if (g->waker_cpu == cpu || want > PARK_SPIN_MAX)
+    if (waker_on_our_core || want > PARK_SPIN_MAX)
         g->spin /= 2;
     else
         g->spin = (uint32_t)want;
@@ -301,11 +301,12 @@ void g_park(struct g *g) {
             futex_wait(&g->park_state, PARK_SLEEPING);
         if (spin) {
             instant now = time_now();
-            spin_adapt(g, cpu, (duration)spin * PARK_SPIN_NS + now - slept);
+            bool shared_core = g->waker_cpu == cpu;
+            spin_adapt(g, shared_core, (duration)spin * PARK_SPIN_NS + now - slept);
             /* Our waker ran on our core while a core was free: move apart,
              * at most once a millisecond, so a machine whose other cores are
              * busy elsewhere does not make us pay for it at every wake-up. */
-            if (g->waker_cpu == cpu && now - g->moved > MILLISECOND && sched_core_free()) {
+            if (shared_core && now - g->moved > MILLISECOND && sched_core_free()) {
                 g->moved = now;
                 move_off_core(cpu);
             }
