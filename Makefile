@@ -29,7 +29,11 @@ CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(CFLAGS)
 LDLIBS := -pthread
 
-EXERCISES := $(sort $(patsubst %/main.c,%,$(wildcard [0-9][0-9]-*/main.c)))
+# A lesson is a directory with a main.c: the path (NN-name/) and the lab
+# (patterns/NAME/). Its Bats file is tests/LESSON.bats; its Go twin LESSON/main.go.
+PATH_LESSONS := $(sort $(patsubst %/main.c,%,$(wildcard [0-9][0-9]-*/main.c)))
+LAB_LESSONS := $(sort $(patsubst %/main.c,%,$(wildcard patterns/*/main.c)))
+EXERCISES := $(PATH_LESSONS) $(LAB_LESSONS)
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libcommon.a
@@ -39,12 +43,31 @@ EX_BIN := $(EXERCISES:%=$(BUILD)/bin/%)
 
 export BIN := $(CURDIR)/$(BUILD)/bin
 export TESTBIN := $(CURDIR)/$(BUILD)/tests
-export TSAN_BIN := $(CURDIR)/build/$(if $(filter cc,$(CCNAME)),,$(CCNAME)-)thread/bin
+TSAN_BUILD := build/$(if $(filter cc,$(CCNAME)),,$(CCNAME)-)thread
+export TSAN_BIN := $(CURDIR)/$(TSAN_BUILD)/bin
 export SAN
 
 BATS_FLAGS ?=
 
-.PHONY: all exercises tests help run/% test check stress valgrind deps clean format format-check bench
+# The Go twins: LESSON/main.go, one module (go.mod) for the whole tree, built
+# offline (standard library only) with the cache under build/, so that
+# neither HOME nor the network is needed. build/go/bin holds the plain
+# builds, build/go/race the ones with Go's race detector (what TSan is to C).
+GO ?= go
+GO_LESSONS := $(patsubst %/main.go,%,$(wildcard [0-9][0-9]-*/main.go patterns/*/main.go))
+GOENV := GOPROXY=off GOFLAGS=-mod=mod GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path
+GO_BIN := $(GO_LESSONS:%=build/go/bin/%)
+GO_RACE_BIN := $(GO_LESSONS:%=build/go/race/%)
+HAVE_GO := $(shell command -v $(GO) >/dev/null 2>&1 && echo yes)
+
+# What the Bats suite runs: every lesson's file and common/'s; the Go twins
+# run the lessons' files again, each test name prefixed with [go].
+LESSON_BATS := $(wildcard tests/[0-9][0-9]-*.bats tests/patterns/*.bats)
+GO_TEST_ENV = IMPL=go BIN=$(CURDIR)/build/go/bin TSAN_BIN=$(CURDIR)/build/go/race \
+	BATS_TEST_NAME_PREFIX="[go] " SAN=
+
+.PHONY: all exercises tests help run/% test test/% practice/% try/% go-twins check stress valgrind \
+	deps clean format format-check bench
 .DEFAULT_GOAL := all
 # Keep the objects: they are intermediate files of the pattern rules, which
 # make would otherwise delete after every build (and rebuild every time).
@@ -59,8 +82,11 @@ help:
 	@echo "Go's concurrency patterns in C"
 	@echo ""
 	@echo "  make                       build every exercise and test program ($(BUILD))"
-	@echo "  make run/05-worker-pool    build and run one exercise; flags with ARGS=\"...\""
-	@echo "  make test                  install the test tools if missing, run the Bats suite"
+	@echo "  make run/05-worker-pool    build and run one lesson; flags with ARGS=\"...\"; GO=1: its Go twin"
+	@echo "  make test                  install the test tools if missing, run the Bats suite (C and Go)"
+	@echo "  make test/05-worker-pool   the tests of one lesson, on the C and on the Go"
+	@echo "  make practice/05-worker-pool  write 05-worker-pool/practice.c: main.c with its key lines to fill in"
+	@echo "  make try/05-worker-pool    build your practice.c and run the lesson's tests on it"
 	@echo "  make check                 formatting, the suite under ThreadSanitizer, then ASan+UBSan,"
 	@echo "                             valgrind on the test programs, and a clang -Werror build"
 	@echo "  make stress                the slow stress tests (tagged stress)"
@@ -70,13 +96,35 @@ help:
 	@echo "  make format-check          fail where a C file strays from .clang-format (part of check)"
 	@echo "  make clean                 remove build/"
 	@echo ""
-	@echo "  Variables: CC=clang  SAN=thread|address  ARGS=\"...\""
-	@echo "  Exercises: $(EXERCISES)"
+	@echo "  Variables: CC=clang  SAN=thread|address  ARGS=\"...\"  GO=1  CFLAGS=\"...\""
+	@echo "  The path: $(PATH_LESSONS)"
+	@echo "  The lab:  $(LAB_LESSONS)"
 
+ifeq ($(GO),1)
+run/%: build/go/bin/%
+	@$< $(ARGS)
+else
 run/%: $(BUILD)/bin/%
 	@$< $(ARGS)
+endif
 
-$(BUILD)/obj/%.o: %.c
+go-twins: $(GO_BIN) $(GO_RACE_BIN)
+
+build/go/bin/%: %/main.go go.mod
+	@mkdir -p $(@D)
+	$(GOENV) $(GO) build -o $@ ./$*
+
+build/go/race/%: %/main.go go.mod
+	@mkdir -p $(@D)
+	$(GOENV) $(GO) build -race -o $@ ./$*
+
+# Every object depends on the flags it was built with: a change of CFLAGS
+# (or of SAN's flags) rebuilds. The stamp changes only when the flags do.
+FLAGS_STAMP := $(BUILD)/cflags
+$(shell mkdir -p $(BUILD) && echo '$(ALL_CFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
+	echo '$(ALL_CFLAGS)' >$(FLAGS_STAMP))
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -97,12 +145,51 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
 deps:
 	@tests/install-deps.sh
 
+# The C suite first; then, where Go is installed (make deps installs it), the
+# lessons' files again on the Go twins. Under a sanitizer (make check) only
+# the C runs again: the Go binaries would not change.
 test: deps all
 	@$(MAKE) --no-print-directory SAN=thread exercises >/dev/null
-	bats $(BATS_FLAGS) --filter-tags '!stress' tests/
+	bats $(BATS_FLAGS) -r --filter-tags '!stress' tests/
+ifeq ($(HAVE_GO),yes)
+	@if [ -z "$(SAN)" ]; then $(MAKE) --no-print-directory go-twins && \
+		$(GO_TEST_ENV) bats $(BATS_FLAGS) --filter-tags '!stress' $(LESSON_BATS); fi
+endif
+
+# One lesson's tests: make test/05-worker-pool, make test/patterns/tee.
+test/%: deps $(BUILD)/bin/% $(LIB)
+	@$(MAKE) --no-print-directory SAN=thread $(TSAN_BUILD)/bin/$* >/dev/null
+	bats $(BATS_FLAGS) --filter-tags '!stress' tests/$*.bats
+ifeq ($(HAVE_GO),yes)
+	@if [ -z "$(SAN)" ] && [ -f $*/main.go ]; then \
+		$(MAKE) --no-print-directory build/go/bin/$* build/go/race/$* && \
+		$(GO_TEST_ENV) bats $(BATS_FLAGS) --filter-tags '!stress' tests/$*.bats; fi
+endif
+
+# Practice: main.c with the lines between its practice markers replaced by a
+# TODO and a hint (tests/practice.sh); written once, never overwritten.
+practice/%: %/main.c
+	@if [ -e $*/practice.c ]; then echo "$*/practice.c exists: edit it, then make try/$*"; \
+	else tests/practice.sh make $< >$*/practice.c && \
+		echo "wrote $*/practice.c: fill in each TODO, then make try/$*"; fi
+
+# Builds practice.c (warnings stay warnings: an unfinished file may have an
+# unused function) and runs the lesson's tests on it.
+PRACTICE_CFLAGS = $(filter-out -Werror,$(ALL_CFLAGS))
+try/%: $(LIB) deps
+	@[ -f $*/practice.c ] || { echo "no $*/practice.c: make practice/$* writes it"; exit 1; }
+	@$(MAKE) --no-print-directory SAN=thread $(TSAN_BUILD)/libcommon.a >/dev/null
+	@mkdir -p $(BUILD)/practice/$(*D) $(TSAN_BUILD)/practice/$(*D)
+	$(CC) $(PRACTICE_CFLAGS) $*/practice.c $(LIB) -o $(BUILD)/practice/$* $(LDLIBS)
+	@$(MAKE) --no-print-directory SAN=thread practice-tsan/$*
+	BIN=$(CURDIR)/$(BUILD)/practice TSAN_BIN=$(CURDIR)/$(TSAN_BUILD)/practice \
+		bats $(BATS_FLAGS) --filter-tags '!stress' tests/$*.bats
+
+practice-tsan/%:
+	$(CC) $(PRACTICE_CFLAGS) $*/practice.c $(LIB) -o $(BUILD)/practice/$* $(LDLIBS)
 
 stress: deps all
-	bats $(BATS_FLAGS) --filter-tags stress tests/
+	bats $(BATS_FLAGS) -r --filter-tags stress tests/
 
 valgrind: deps tests
 	tests/valgrind.sh $(TEST_BIN)
@@ -122,6 +209,11 @@ format-check:
 
 clean:
 	rm -rf build
+
+# What tests/*.bats need to build a practice file as `make try` does.
+export PRACTICE_CC = $(CC) $(PRACTICE_CFLAGS)
+export LIBCOMMON := $(CURDIR)/$(LIB)
+export LDLIBS
 
 -include $(COMMON_OBJ:.o=.d) $(EX_BIN:$(BUILD)/bin/%=$(BUILD)/obj/%/main.d) $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)
 -include tests/bench/bench.mk

@@ -322,3 +322,67 @@ bool duration_parse(const char *s, duration *out) {
     *out = negative ? (duration)(0 - total) : (duration)total;
     return true;
 }
+
+/* Go's fmtFrac: the fraction of v / 10^prec written backwards before end,
+ * trailing zeros (and the point, if nothing is left) dropped; *v keeps the
+ * integer part. */
+static char *put_frac(char *end, uint64_t *v, int prec) {
+    bool print = false;
+    for (int i = 0; i < prec; i++) {
+        unsigned digit = (unsigned)(*v % 10);
+        print = print || digit != 0;
+        if (print)
+            *--end = (char)('0' + digit);
+        *v /= 10;
+    }
+    if (print)
+        *--end = '.';
+    return end;
+}
+
+static char *put_int(char *end, uint64_t v) {
+    do
+        *--end = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    return end;
+}
+
+char *duration_string(duration d, char *buf) {
+    char tmp[DURATION_STRING_SIZE];
+    char *end = tmp + sizeof tmp, *w = end;
+    uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
+    *--w = 's';
+    if (u == 0) {
+        *--w = '0';
+    } else if (u < (uint64_t)SECOND) { /* smaller units: 1.2ms, 500us */
+        int prec = 0;
+        if (u < (uint64_t)MICROSECOND) {
+            *--w = 'n';
+        } else if (u < (uint64_t)MILLISECOND) {
+            prec = 3;
+            *--w = '\xb5'; /* U+00B5, the micro sign, in UTF-8 */
+            *--w = '\xc2';
+        } else {
+            prec = 6;
+            *--w = 'm';
+        }
+        w = put_frac(w, &u, prec);
+        w = put_int(w, u);
+    } else {
+        w = put_frac(w, &u, 9); /* u is now whole seconds */
+        w = put_int(w, u % 60);
+        if ((u /= 60) > 0) { /* minutes */
+            *--w = 'm';
+            w = put_int(w, u % 60);
+            if ((u /= 60) > 0) { /* hours */
+                *--w = 'h';
+                w = put_int(w, u);
+            }
+        }
+    }
+    if (d < 0)
+        *--w = '-';
+    memcpy(buf, w, (size_t)(end - w));
+    buf[end - w] = '\0';
+    return buf;
+}

@@ -81,4 +81,9 @@ void ticker_free(ticker *t);
  * Returns false on a malformed string. For the exercises' flags. */
 bool duration_parse(const char *s, duration *out);
 
+/* Writes d as Go's Duration.String does ("0s", "1.5ms", "500\u00b5s", "2m0s",
+ * "1h0m0.5s") into buf, which holds DURATION_STRING_SIZE bytes; returns buf. */
+#define DURATION_STRING_SIZE 32
+char *duration_string(duration d, char *buf);
+
 #endif

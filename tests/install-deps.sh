@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Bats with bats-support
-# and bats-assert, and valgrind, clang and clang-format (for `make check`). On Debian or Ubuntu it uses
+# and bats-assert, Go (the lessons' twins run the same tests), tmux (a test
+# drives a lesson in a real terminal), and valgrind, clang and clang-format
+# (for `make check`). On Debian or Ubuntu it uses
 # apt-get (as root, or through sudo); elsewhere it says what to install.
 set -eu
 
@@ -15,6 +17,8 @@ have_lib() {
 }
 have_lib bats-support || need+=(bats-support)
 have_lib bats-assert || need+=(bats-assert)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v clang-format >/dev/null 2>&1 || need+=(clang-format)

@@ -1,4 +1,4 @@
-/* test_chan.c: channels (common/chan.h), proven row by row against semantics.md.
+/* test_chan.c: channels (common/chan.h), proven row by row against common/SEMANTICS.md.
  *
  * Each case names the property it proves. Blocking is observed from outside: a
  * goroutine records its thread id just before the operation, and WAIT_BLOCKED

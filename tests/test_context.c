@@ -1,4 +1,4 @@
-/* test_context.c: contexts (common/context.h), proven row by row against semantics.md. */
+/* test_context.c: contexts (common/context.h), proven row by row against common/SEMANTICS.md. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>

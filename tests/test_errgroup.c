@@ -1,4 +1,4 @@
-/* test_errgroup.c: errgroup (common/errgroup.h), proven against semantics.md. */
+/* test_errgroup.c: errgroup (common/errgroup.h), proven against common/SEMANTICS.md. */
 #include <stdint.h>
 
 #include "common/chan.h"

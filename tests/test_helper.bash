@@ -4,12 +4,39 @@ bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
-# BIN (exercises), TESTBIN (common/ test programs) and TSAN_BIN (exercises
-# built with ThreadSanitizer) come from the Makefile; these defaults let a
-# single file run by hand after `make`.
-: "${BIN:=$BATS_TEST_DIRNAME/../build/release/bin}"
-: "${TESTBIN:=$BATS_TEST_DIRNAME/../build/release/tests}"
-: "${TSAN_BIN:=$BATS_TEST_DIRNAME/../build/thread/bin}"
+# BIN (lessons), TESTBIN (common/ test programs) and TSAN_BIN (lessons built
+# with ThreadSanitizer) come from the Makefile; these defaults let a single
+# file run by hand after `make`. A lesson's file runs twice in `make test`:
+# IMPL=c on the C, then IMPL=go with BIN on the Go twins (build/go/bin) and
+# TSAN_BIN on their race-detector builds (build/go/race).
+TOP=${BATS_TEST_DIRNAME%/tests*} # the checkout: tests/ and tests/patterns/ sit in it
+: "${BIN:=$TOP/build/release/bin}"
+: "${TESTBIN:=$TOP/build/release/tests}"
+: "${TSAN_BIN:=$TOP/build/thread/bin}"
+: "${IMPL:=c}"
+
+# c_only REASON: skips the test on the Go twin (a C detail, such as valgrind
+# or a sanitizer's own report). Say why.
+c_only() {
+    [ "$IMPL" = c ] || skip "C only: $1"
+}
+
+# race_detected: the last run was stopped by the race detector of its
+# implementation: ThreadSanitizer (exit 66, "WARNING: ThreadSanitizer: data
+# race") or Go's -race (exit 66, "WARNING: DATA RACE").
+race_detected() {
+    [ "$status" -eq 66 ] || { echo "status $status, not 66 (a race report)" >&2; return 1; }
+    [[ "$stderr" == *"WARNING: ThreadSanitizer: data race"* || "$stderr" == *"WARNING: DATA RACE"* ]] ||
+        { echo "no race report on stderr: $stderr" >&2; return 1; }
+}
+
+# deadlock_reported: the last run ended with Go's deadlock report and status 2
+# (common/'s, or Go's own runtime's).
+deadlock_reported() {
+    [ "$status" -eq 2 ] || { echo "status $status, not 2" >&2; return 1; }
+    [[ "$stderr" == *"fatal error: all goroutines are asleep - deadlock!"* ]] ||
+        { echo "no deadlock report on stderr: $stderr" >&2; return 1; }
+}
 
 # Sanitizer builds run slower: scale time limits by this factor.
 TIME_SCALE=1
@@ -64,29 +91,33 @@ assert_no_stderr() {
 }
 
 # assert_bad_flags PROG ARGS...: each ARGS (one string, split on spaces) is a
-# bad command line for exercise PROG: it must exit 2 with nothing on stdout and
-# exactly one line on stderr, naming the program.
+# bad command line for lesson PROG. As Go's flag package does (common/flag.h):
+# status 2, nothing on stdout, and on stderr one line saying what is wrong,
+# then "Usage of PROG:" and the flags.
 assert_bad_flags() {
     local prog=$1 args
     shift
     for args in "$@"; do
         # shellcheck disable=SC2086 # split on purpose: one string, several words
         run_bounded 5 "$BIN/$prog" $args
-        if [ "$status" -ne 2 ] || [ -n "$output" ] || [ "${#stderr_lines[@]}" -ne 1 ] ||
-            [[ "$stderr" != "$prog: "* ]]; then
+        if [ "$status" -ne 2 ] || [ -n "$output" ] || [ "${#stderr_lines[@]}" -lt 3 ] ||
+            [ -z "${stderr_lines[0]}" ] || [[ "${stderr_lines[1]}" != "Usage of "*"$(basename "$prog"):" ]]; then
             echo "$prog $args: status $status, stdout '$output', stderr '$stderr'" >&2
             return 1
         fi
     done
 }
 
-# assert_help PROG: -h and --help print the usage on stdout and exit 0.
+# assert_help PROG: -h and --help print the usage on stderr and exit 0, as Go's
+# flag package does: "Usage of PROG:", then each flag.
 assert_help() {
     local flag
     for flag in -h --help; do
         run_bounded 5 "$BIN/$1" "$flag"
         assert_success
-        assert_no_stderr
-        assert_line --index 0 --partial "usage: $1 "
+        assert_equal "$output" ""
+        [[ "${stderr_lines[0]}" == "Usage of "*"$(basename "$1"):" ]] ||
+            { echo "$1 $flag: stderr '$stderr'" >&2; return 1; }
+        [[ "${stderr_lines[1]}" == "  -"* ]] || { echo "$1 $flag: no flags listed: '$stderr'" >&2; return 1; }
     done
 }

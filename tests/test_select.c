@@ -1,4 +1,4 @@
-/* test_select.c: select (common/select.h), proven row by row against semantics.md. */
+/* test_select.c: select (common/select.h), proven row by row against common/SEMANTICS.md. */
 #include <stdint.h>
 #include <string.h>
 

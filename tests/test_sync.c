@@ -1,4 +1,4 @@
-/* test_sync.c: WaitGroup and Once (common/sync.h), proven against semantics.md. */
+/* test_sync.c: WaitGroup and Once (common/sync.h), proven against common/SEMANTICS.md. */
 #include <stdint.h>
 
 #include "common/go.h"

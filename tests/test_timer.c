@@ -1,4 +1,4 @@
-/* test_timer.c: time (common/timer.h), proven row by row against semantics.md.
+/* test_timer.c: time (common/timer.h), proven row by row against common/SEMANTICS.md.
  *
  * Lower bounds ("not before d") are exact: time only moves forward. Upper bounds ("soon
  * after d") are generous and scaled, since a loaded machine may run us late.

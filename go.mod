@@ -1,0 +1,3 @@
+module gopatterns
+
+go 1.19

@@ -1,0 +1,3 @@
+module flagtwin
+
+go 1.19
