@@ -50,6 +50,7 @@ export SAN
 BATS_FLAGS ?=
 
 # The Go twins: LESSON/main.go, one module (go.mod) for the whole tree, built
+# from the file (go refuses a package directory that holds C files without cgo),
 # offline (standard library only) with the cache under build/, so that
 # neither HOME nor the network is needed. build/go/bin holds the plain
 # builds, build/go/race the ones with Go's race detector (what TSan is to C).
@@ -112,11 +113,11 @@ go-twins: $(GO_BIN) $(GO_RACE_BIN)
 
 build/go/bin/%: %/main.go go.mod
 	@mkdir -p $(@D)
-	$(GOENV) $(GO) build -o $@ ./$*
+	$(GOENV) $(GO) build -o $@ ./$*/main.go
 
 build/go/race/%: %/main.go go.mod
 	@mkdir -p $(@D)
-	$(GOENV) $(GO) build -race -o $@ ./$*
+	$(GOENV) $(GO) build -race -o $@ ./$*/main.go
 
 # Every object depends on the flags it was built with: a change of CFLAGS
 # (or of SAN's flags) rebuilds. The stamp changes only when the flags do.

@@ -48,8 +48,12 @@ lessons() {
     run gofmt -l $(lessons)
     assert_success
     assert_output ""
-    run env GOPROXY=off GOFLAGS=-mod=mod GOCACHE="$TOP/build/go/cache" go vet ./...
-    assert_success
+    local l
+    for l in $(lessons); do
+        # One file at a time: go refuses a package directory that holds C files.
+        run env GOPROXY=off GOFLAGS=-mod=mod GOCACHE="$TOP/build/go/cache" go vet "./$l/main.go"
+        assert_success
+    done
 }
 
 @test "lessons: nothing is used before it is taught: no context before 08" {
