@@ -1,7 +1,7 @@
 /* patterns/or-channel: one done channel from many, and a range that honours
  * done.
  *
- * or(chans...) returns a channel that is closed as soon as any of chans is:
+ * or_channel(chans...), Go's or(), returns a channel that is closed as soon as any of chans is:
  * the book's recursive version, one goroutine per two or three channels, and
  * one select over all of them at once. or_done(done, c) forwards c until c
  * closes or done does, so that a loop over a stream can stop early without
@@ -28,9 +28,9 @@
 #define MAX_CHANNELS 100
 #define STREAM       1000 /* values in the stream that or-done forwards */
 
-static atomic_int or_goroutines; /* started by or(), for the summary */
+static atomic_int or_goroutines; /* started by or_channel(), for the summary */
 
-/* What an or() goroutine works on: its own copy of the channels, with a
+/* What an or_channel() goroutine works on: its own copy of the channels, with a
  * reference to each, so that nobody frees one under it. */
 struct or_arg {
     int n;
@@ -42,7 +42,7 @@ static void or_goroutine(void *arg);
 
 /* A channel closed as soon as one of chans[0..n) is closed (NULL for none).
  * The caller frees the result with chan_free. */
-static chan *or(chan **chans, int n) {
+static chan *or_channel(chan **chans, int n) {
     if (n == 0)
         return NULL; /* the nil channel: never closed */
     if (n == 1)
@@ -61,7 +61,7 @@ static chan *or(chan **chans, int n) {
 static void or_goroutine(void *arg) {
     struct or_arg *a = arg;
     chan *rest_done = NULL;
-    /* practice: wait for the first of the channels to close: two of them, or three and or() of the rest */
+    /* practice: wait for the first of the channels to close: two of them, or three and or_channel() of the rest */
     if (a->n == 2) {
         select_case cases[2] = {select_recv(a->chans[0], NULL), select_recv(a->chans[1], NULL)};
         chan_select(cases, 2);
@@ -71,7 +71,7 @@ static void or_goroutine(void *arg) {
         chan *rest[MAX_CHANNELS + 1];
         memcpy(rest, a->chans + 3, sizeof rest[0] * (size_t)(a->n - 3));
         rest[a->n - 3] = a->or_done;
-        rest_done = or(rest, a->n - 2);
+        rest_done = or_channel(rest, a->n - 2);
         select_case cases[4] = {select_recv(a->chans[0], NULL), select_recv(a->chans[1], NULL),
                                 select_recv(a->chans[2], NULL), select_recv(rest_done, NULL)};
         chan_select(cases, 4);
@@ -193,8 +193,10 @@ int main(int argc, char **argv) {
     duration step;
     const char *mistake;
     flag_int_range(&n, "n", 10, 1, MAX_CHANNELS, "channels to or together");
-    flag_duration(&step, "step", 50 * MILLISECOND, "the time between one channel's close and the next");
-    flag_int_range(&take, "take", 5, 1, STREAM - 1, "values to read through or-done before closing done");
+    flag_duration(&step, "step", 50 * MILLISECOND,
+                  "the time between one channel's close and the next");
+    flag_int_range(&take, "take", 5, 1, STREAM - 1,
+                   "values to read through or-done before closing done");
     flag_mode(&mistake, "break", "ignore-done", "forward with a range that ignores done");
     flag_parse(argc, argv);
 
@@ -213,7 +215,7 @@ int main(int argc, char **argv) {
     printf("or: %d channels, the first closes after %s (channel %d)\n", n,
            duration_string(signals[first].after, after), first);
     instant start = time_now();
-    chan *recursive = or(chans, n), *selected = or_select(chans, n);
+    chan *recursive = or_channel(chans, n), *selected = or_select(chans, n);
     for (int i = 0; i < n; i++) {
         wg_add(&wg, 1);
         go(close_after, &signals[i]);
@@ -235,7 +237,7 @@ int main(int argc, char **argv) {
     printf("or-done: read %d values (sum %lld), then closed done\n", take, sum);
     chan_free(values), chan_free(stream), chan_free(done);
 
-    /* Each or() goroutine starts the next level before it waits, so the
+    /* Each or_channel() goroutine starts the next level before it waits, so the
      * count is whole only once they have all returned. */
     int left = goroutines_at_end();
     printf("goroutines of or: recursive %d, select 1\n", atomic_load(&or_goroutines));
