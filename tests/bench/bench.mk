@@ -22,12 +22,16 @@ BENCH_GOENV := GOPROXY=off GOWORK=off GOTOOLCHAIN=local GOCACHE=$(CURDIR)/$(BENC
 # first on PATH, and a fresh machine gets Debian's from apt (deps.sh). Offline,
 # from the crates in /usr/share/cargo/registry (tests/bench/crossbeam/.cargo/
 # config.toml: cargo reads it from the directory it runs in), with its home
-# and target directory under build/.
+# and target directory under build/: it writes nothing else outside build/
+# but tests/bench/crossbeam/Cargo.lock.
 BENCH_CARGO ?= /usr/bin/cargo
 BENCH_RUSTC ?= /usr/bin/rustc
 BENCH_CB_DIR := tests/bench/crossbeam
+# Cargo.lock is cargo's output, not a source: it records the versions Debian
+# ships on this machine, and is not committed (a lock of bookworm's versions
+# would fail the offline build on a release that ships others).
 BENCH_CB_SRC := $(wildcard $(BENCH_CB_DIR)/src/*.rs) $(BENCH_CB_DIR)/Cargo.toml \
-	$(wildcard $(BENCH_CB_DIR)/Cargo.lock) $(BENCH_CB_DIR)/.cargo/config.toml
+	$(BENCH_CB_DIR)/.cargo/config.toml
 BENCH_CARGOENV := RUSTC=$(BENCH_RUSTC) CARGO_HOME=$(CURDIR)/$(BENCH_OUT)/cargo-home \
 	CARGO_TARGET_DIR=$(CURDIR)/$(BENCH_OUT)/cargo-target
 
