@@ -92,7 +92,7 @@ help:
 	@echo "                             valgrind on the test programs, and a clang -Werror build"
 	@echo "  make stress                the slow stress tests (tagged stress)"
 	@echo "  make valgrind              the common/ test programs under valgrind"
-	@echo "  make bench                 C against Go, side by side (see tests/bench/README.md)"
+	@echo "  make bench                 C against Go and crossbeam (Rust), side by side (see tests/bench/README.md)"
 	@echo "  make format                apply .clang-format to every C file"
 	@echo "  make format-check          fail where a C file strays from .clang-format (part of check)"
 	@echo "  make clean                 remove build/"

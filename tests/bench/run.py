@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""The driver of `make bench`: runs the C and Go programs alternately, takes
-medians, prints the tables, writes build/bench/results.tsv and draws
-build/bench/ratios.svg with gnuplot.
+"""The driver of `make bench`: runs the C, Go and crossbeam programs
+alternately, takes medians, prints the tables, writes build/bench/results.tsv
+and draws build/bench/ratios.svg with gnuplot.
 
-    run.py --c BIN [--go BIN] [--out DIR] [--runs 5] [--only NAME,...]
+    run.py --c BIN [--go BIN] [--crossbeam BIN [--rustc RUSTC]] [--out DIR]
+           [--runs 5] [--only NAME,...]
 
 Each workload runs --runs times per implementation, in turn: C, Go with
-GOMAXPROCS = the cores, Go with GOMAXPROCS=1, C, Go, ... so that a slow
-moment of the machine hits every side alike. Without --go, the C half runs
-alone. Every program prints `name<TAB>value` lines: ns per operation, or
-the unit its name ends with (-MB, -us).
+GOMAXPROCS = the cores, Go with GOMAXPROCS=1, crossbeam, C, Go, ... so that a
+slow moment of the machine hits every side alike. Without --go or without
+--crossbeam, that side is left out (and the C half runs alone without both).
+Every program prints `name<TAB>value` lines: ns per operation, or the unit its
+name ends with (-MB, -us); a row a program does not print (crossbeam has no
+timer lateness) shows as "-". --rustc names the compiler of the crossbeam
+half, for the heading.
 """
 
 import argparse
@@ -20,7 +24,7 @@ import subprocess
 import sys
 import time
 
-# (workload, N): the same N goes to both halves. Sized so that a run of the
+# (workload, N): the same N goes to every program. Sized so that a run of the
 # slower side takes well under a second on a 2-core machine.
 WORKLOADS = [
     ("pingpong", 100_000),
@@ -153,7 +157,9 @@ def markdown(header, rows):
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--c", required=True, help="the C program")
-    ap.add_argument("--go", help="the Go program (omit to run the C half alone)")
+    ap.add_argument("--go", help="the Go program (omit to run without Go)")
+    ap.add_argument("--crossbeam", help="the crossbeam program (omit to run without crossbeam)")
+    ap.add_argument("--rustc", help="the rustc that built the crossbeam program (for the heading)")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", help="comma-separated workloads (default: all)")
@@ -192,11 +198,12 @@ def run_all(workloads, impls, runs, failures):
 def main_table(get, cores):
     """The main table, and the rows that miss their target."""
     header = ["workload", "unit", "C median", f"Go median (GOMAXPROCS={cores})", "C/Go",
-              "target", "met", "Go median (GOMAXPROCS=1)", "C/Go(1)"]
+              "target", "met", "Go median (GOMAXPROCS=1)", "C/Go(1)", "crossbeam median",
+              "C/crossbeam"]
     rows, missed = [], []
     for row, target, unit in MAIN_ROWS:
-        c, g, g1 = get(row, "c"), get(row, "go"), get(row, "go1")
-        if c is None and g is None:
+        c, g, g1, cb = get(row, "c"), get(row, "go"), get(row, "go1"), get(row, "crossbeam")
+        if c is None and g is None and cb is None:
             continue
         r = ratio(c, g)
         if target is None:
@@ -209,7 +216,8 @@ def main_table(get, cores):
             met = "-" if r is None else ("yes" if r <= target else "NO")
         if met == "NO":
             missed.append(row)
-        rows.append([row, unit, fmt(c), fmt(g), fmt(r), goal, met, fmt(g1), fmt(ratio(c, g1))])
+        rows.append([row, unit, fmt(c), fmt(g), fmt(r), goal, met, fmt(g1), fmt(ratio(c, g1)),
+                     fmt(cb), fmt(ratio(c, cb))])
     return markdown(header, rows), missed
 
 
@@ -219,14 +227,15 @@ def scaling_tables(get, cores):
         k0, row0 = loads[0]
         rows = []
         for load, row in loads:
-            c, g, g1 = get(row, "c"), get(row, "go"), get(row, "go1")
-            if c is None and g is None:
+            c, g, g1, cb = get(row, "c"), get(row, "go"), get(row, "go1"), get(row, "crossbeam")
+            if c is None and g is None and cb is None:
                 continue
             rows.append([str(load), fmt(c), fmt(g), fmt(ratio(c, g)), fmt(g1), fmt(ratio(c, g1)),
-                         fmt(ratio(c, get(row0, "c"))), fmt(ratio(g, get(row0, "go")))])
+                         fmt(cb), fmt(ratio(c, cb)), fmt(ratio(c, get(row0, "c"))),
+                         fmt(ratio(g, get(row0, "go"))), fmt(ratio(cb, get(row0, "crossbeam")))])
         if rows:
-            header = ["K", "C", f"Go ({cores})", "C/Go", "Go (1)", "C/Go(1)", f"C vs K={k0}",
-                      f"Go vs K={k0}"]
+            header = ["K", "C", f"Go ({cores})", "C/Go", "Go (1)", "C/Go(1)", "crossbeam",
+                      "C/crossbeam", f"C vs K={k0}", f"Go vs K={k0}", f"crossbeam vs K={k0}"]
             tables.append(f"{title}\n\n" + markdown(header, rows))
     return tables
 
@@ -247,6 +256,22 @@ def machine_line(before, after):
             f"on one P avoids).")
 
 
+def crate_version(name):
+    """The version of a crate in tests/bench/crossbeam/Cargo.lock: the one
+    the crossbeam half was built with."""
+    lock = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crossbeam", "Cargo.lock")
+    try:
+        with open(lock) as f:
+            blocks = f.read().split("[[package]]")
+    except OSError:
+        return None
+    for block in blocks:
+        fields = dict(l.split(" = ", 1) for l in block.splitlines() if " = " in l)
+        if fields.get("name") == f'"{name}"':
+            return fields.get("version", "").strip('"')
+    return None
+
+
 def heading(args, cores, other_share):
     commit = git_commit(os.path.dirname(os.path.abspath(__file__)))
     with open("/proc/cpuinfo") as f:
@@ -254,6 +279,11 @@ def heading(args, cores, other_share):
     tools = [first_line(["cc", "--version"])]
     if args.go:
         tools.append(first_line(["go", "version"]))
+    if args.crossbeam:
+        if args.rustc:
+            tools.append(first_line([args.rustc, "--version"]))
+        version = crate_version("crossbeam-channel")
+        tools.append(f"crossbeam-channel {version}" if version else "crossbeam-channel")
     runs = f"{args.runs} run{'s' if args.runs > 1 else ''}"
     return (f"Measured at commit {commit}, {cores} cores ({cpu}), medians of {runs} per side, "
             f"{time.strftime('%Y-%m-%d')}; other processes used {other_share:.0%} of the CPUs "
@@ -267,8 +297,13 @@ def main():
     if args.go:
         impls += [("go", [args.go], {"GOMAXPROCS": str(cores)}),
                   ("go1", [args.go], {"GOMAXPROCS": "1"})]
-    else:
-        print("bench: no Go program: running the C half alone", file=sys.stderr)
+    if args.crossbeam:
+        impls.append(("crossbeam", [args.crossbeam], {}))
+    absent = [f"no {side} program" for side, bin in (("Go", args.go), ("crossbeam", args.crossbeam))
+              if not bin]
+    if absent:
+        ran = " and ".join(["C"] + (["Go"] if args.go else []) + (["crossbeam"] if args.crossbeam else []))
+        print(f"bench: running {ran} only ({', '.join(absent)})", file=sys.stderr)
     os.makedirs(args.out, exist_ok=True)
 
     failures = []
@@ -302,11 +337,13 @@ def main():
     print(text + "\n")
 
     targets = {row: target for row, target, _ in MAIN_ROWS}
-    chart(args.out, cores, [(row, get(row, "c"), get(row, "go"), get(row, "go1"), targets[row])
-                            for row in CHART_ROWS])
+    chart(args.out, cores, [(row, get(row, "c"), get(row, "go"), get(row, "go1"),
+                             get(row, "crossbeam"), targets[row]) for row in CHART_ROWS])
     print(f"bench: raw figures in {args.out}/results.tsv, tables in {args.out}/table.md")
     if not args.go:
-        print("bench: Go was not available: only the C half ran, no ratios")
+        print("bench: Go was not available: no Go column, no ratio C/Go")
+    if not args.crossbeam:
+        print("bench: crossbeam was not available: no crossbeam column, no ratio C/crossbeam")
     if missed:
         print(f"bench: targets missed: {', '.join(missed)}")
     for failure in failures:
@@ -317,16 +354,16 @@ def main():
 def chart(out, cores, rows):
     """Writes the ratios for gnuplot and draws ratios.svg if gnuplot is here."""
     data = os.path.join(out, "ratios.dat")
+    num = lambda x: f"{x:.4f}" if x is not None else "NaN"
     with open(data, "w") as f:
-        f.write("# workload\tC/Go\tC/Go(1)\ttarget\n")
-        for row, c, g, g1, target in rows:
-            r, r1 = ratio(c, g), ratio(c, g1)
-            if r is None:
+        f.write("# workload\tC/Go\tC/Go(1)\ttarget\tC/crossbeam\n")
+        for row, c, g, g1, cb, target in rows:
+            r, r1, rcb = ratio(c, g), ratio(c, g1), ratio(c, cb)
+            if r is None and rcb is None:
                 continue
-            f.write(f"{row}\t{r:.4f}\t{r1 if r1 is not None else 'NaN'}\t"
-                    f"{target if target is not None else 'NaN'}\n")
-    if not any(ratio(c, g) for _, c, g, _, _ in rows):
-        print("bench: no ratios to draw (no Go figures)")
+            f.write(f"{row}\t{num(r)}\t{num(r1)}\t{num(target)}\t{num(rcb)}\n")
+    if not any(ratio(c, g) or ratio(c, cb) for _, c, g, _, cb, _ in rows):
+        print("bench: no ratios to draw (no Go or crossbeam figures)")
         return
     if shutil.which("gnuplot") is None:
         print("bench: gnuplot is missing: no chart (apt-get install gnuplot-nox)")
