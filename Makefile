@@ -54,12 +54,12 @@ BATS_FLAGS ?=
 # offline (standard library only) with the cache under build/, so that
 # neither HOME nor the network is needed. build/go/bin holds the plain
 # builds, build/go/race the ones with Go's race detector (what TSan is to C).
-GO ?= go
+GOTOOL ?= go
 GO_LESSONS := $(patsubst %/main.go,%,$(wildcard [0-9][0-9]-*/main.go patterns/*/main.go))
 GOENV := GOPROXY=off GOFLAGS=-mod=mod GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path
 GO_BIN := $(GO_LESSONS:%=build/go/bin/%)
 GO_RACE_BIN := $(GO_LESSONS:%=build/go/race/%)
-HAVE_GO := $(shell command -v $(GO) >/dev/null 2>&1 && echo yes)
+HAVE_GO := $(shell command -v $(GOTOOL) >/dev/null 2>&1 && echo yes)
 
 # What the Bats suite runs: every lesson's file and common/'s; the Go twins
 # run the lessons' files again, each test name prefixed with [go].
@@ -113,11 +113,11 @@ go-twins: $(GO_BIN) $(GO_RACE_BIN)
 
 build/go/bin/%: %/main.go go.mod
 	@mkdir -p $(@D)
-	$(GOENV) $(GO) build -o $@ ./$*/main.go
+	$(GOENV) $(GOTOOL) build -o $@ ./$*/main.go
 
 build/go/race/%: %/main.go go.mod
 	@mkdir -p $(@D)
-	$(GOENV) $(GO) build -race -o $@ ./$*/main.go
+	$(GOENV) $(GOTOOL) build -race -o $@ ./$*/main.go
 
 # Every object depends on the flags it was built with: a change of CFLAGS
 # (or of SAN's flags) rebuilds. The stamp changes only when the flags do.

@@ -143,7 +143,8 @@ int main(int argc, char **argv) {
         printf("consumer: stops after %d values and closes done\n", count);
         chan_close(done);
     }
-    printf("consumer: %d values, sum %lld, %s\n", count, sum, in_order ? "in order" : "OUT OF ORDER");
+    printf("consumer: %d values, sum %lld, %s\n", count, sum,
+           in_order ? "in order" : "OUT OF ORDER");
     chan_free(values), chan_free(chans), chan_free(done);
 
     int left = goroutines_at_end();
