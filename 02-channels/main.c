@@ -1,55 +1,29 @@
 /* 02-channels: unbuffered handoff, buffered channels, closing, ranging.
  *
- * The Go program this mirrors:
+ * A channel hands a value from one goroutine to another, and the handoff also
+ * orders the two. Three things to know about one, a function each: an
+ * unbuffered send waits for its receiver (unbuffered), a buffer lets up to cap
+ * sends run ahead of the receiver (buffered), and a generator closes the
+ * channel it owns so that the range over it ends (range_over). The path is Go
+ * by Example's, from "Channels" to "Range over Channels". main.go, beside this
+ * file, is the Go program this one mirrors: same flags, same output.
  *
- *     func countTo(n int) <-chan int { // the generator makes, owns and closes out
- *         out := make(chan int)
- *         go func() {
- *             defer close(out) // only the sender closes
- *             for i := 1; i <= n; i++ {
- *                 out <- i
- *             }
- *         }()
- *         return out
- *     }
- *
- *     func main() {
- *         ping := make(chan int) // unbuffered: the sender waits for the receiver
- *         go func() { ping <- 42 }()
- *         time.Sleep(20 * time.Millisecond)
- *         fmt.Println(<-ping)
- *
- *         buf := make(chan int, 3) // buffered: sends run ahead of the receiver
- *         buf <- 1; buf <- 2; buf <- 3
- *         fmt.Println(len(buf), cap(buf), <-buf, <-buf, <-buf)
- *
- *         c := countTo(5)
- *         for v := range c { // ends when c is closed and drained
- *             fmt.Println(v)
- *         }
- *         v, ok := <-c // 0 false: closed
- *     }
- *
- * Break it:
- *   --break=send     send on an unbuffered channel that nobody receives from
- *   --break=noclose  the generator forgets to close, so the range never ends
- * Both end in Go's "fatal error: all goroutines are asleep - deadlock!".
+ * Break it: --break=send sends on a channel nobody receives from, and
+ * --break=noclose forgets to close the generator's channel. Both end in Go's
+ * "fatal error: all goroutines are asleep - deadlock!" and exit status 2.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/chan.h"
+#include "common/flag.h"
 #include "common/go.h"
 #include "common/sync.h"
 #include "common/timer.h"
 
-#define NAP (20 * MILLISECOND)
-
-static const char synopsis[] = "usage: 02-channels [-n N] [-c CAP] [--break[=send|noclose]] [-h]";
+#define NAP (20 * MILLISECOND) /* how long main keeps the sender waiting */
 
 /* 1. Unbuffered: chan_send returns only once a receiver has taken the value. */
 struct handoff {
@@ -64,7 +38,7 @@ static void sender(void *arg) {
     int msg = 42;
     chan_send(h->ping, &msg); /* blocks until main receives */
     h->send_at = time_since(h->start);
-    wg_done(&h->done); /* wg_wait in main makes send_at visible to it */
+    wg_done(&h->done); /* main's wg_wait then sees send_at */
 }
 
 static void unbuffered(void) {
@@ -73,8 +47,10 @@ static void unbuffered(void) {
     wg_add(&h.done, 1);
     go(sender, &h);
     time_sleep(NAP); /* the sender is stuck in chan_send all this time */
-    int msg;
+    int msg = 0;
+    /* practice: receive msg from h.ping: only then can the sender's chan_send return */
     chan_recv(h.ping, &msg);
+    /* end practice */
     wg_wait(&h.done);
     printf("unbuffered: received %d after a %lld ms nap; the send returned at +%lld ms\n", msg,
            (long long)(NAP / MILLISECOND), (long long)(h.send_at / MILLISECOND));
@@ -82,9 +58,9 @@ static void unbuffered(void) {
 }
 
 /* 2. Buffered: up to cap sends complete with no receiver at all. */
-static void buffered(size_t cap) {
-    chan *buf = chan_make(sizeof(int), cap);
-    for (int i = 1; i <= (int)cap; i++) {
+static void buffered(int cap) {
+    chan *buf = chan_make(sizeof(int), (size_t)cap);
+    for (int i = 1; i <= cap; i++) {
         chan_send(buf, &i); /* room in the buffer: returns at once */
         printf("buffered: sent %d ahead, len=%zu cap=%zu\n", i, chan_len(buf), chan_cap(buf));
     }
@@ -99,18 +75,20 @@ static void buffered(size_t cap) {
  * the goroutine only sends on out (Go: chan<- int) and is its only sender, so
  * it is the one that closes it. */
 struct generator {
-    chan *out;
+    chan *out; /* our own reference, taken in count_to */
     int n;
     bool close_it; /* false only in --break=noclose */
 };
 
 static void count_loop(void *arg) {
     struct generator *g = arg;
+    /* practice: send 1..g->n on g->out, then close it (if g->close_it): no more values */
     for (int i = 1; i <= g->n; i++)
         chan_send(g->out, &i);
     if (g->close_it)
-        chan_close(g->out); /* "no more values": wakes the range in main */
-    chan_free(g->out);      /* our own reference, taken in count_to */
+        chan_close(g->out); /* "no more values": ends the range in main */
+    /* end practice */
+    chan_free(g->out);
     free(g);
 }
 
@@ -130,63 +108,30 @@ static chan *count_to(int n, bool close_it) {
 
 static void range_over(int n, bool close_it) {
     chan *c = count_to(n, close_it);
-    int v, sum = 0;
-    while (chan_recv(c, &v)) { /* for v := range c */
+    int v = 0, sum = 0;
+    /* practice: for v := range c: print "range: V" for each value and add it to sum */
+    while (chan_recv(c, &v)) { /* ends when c is closed and drained */
         printf("range: %d\n", v);
         sum += v;
     }
+    /* end practice */
     bool ok = chan_recv(c, &v); /* closed and drained: at once, zero and false */
     printf("range: done, sum=%d; one more receive gives v=%d ok=%s\n", sum, v,
            ok ? "true" : "false");
     chan_free(c);
 }
 
-static long parse_flag(const char *s, long max) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return (errno != 0 || end == s || *end != '\0' || v < 1 || v > max) ? -1 : v;
-}
-
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-
-    long n = 5, cap = 3;
-    const char *mode = NULL;
-    static const struct option flags[] = {
-        {"break", optional_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "n:c:h", flags, NULL)) != -1) {
-        if (opt == 'n' && (n = parse_flag(optarg, 1000)) > 0)
-            continue;
-        if (opt == 'c' && (cap = parse_flag(optarg, 100)) > 0)
-            continue;
-        if (opt == 'b') {
-            mode = optarg ? optarg : "send";
-            if (strcmp(mode, "send") == 0 || strcmp(mode, "noclose") == 0)
-                continue;
-        }
-        if (opt == 'h') {
-            printf("%s\n\n"
-                   "  -n N             values the generator sends, 1..1000 (default 5)\n"
-                   "  -c CAP           capacity of the buffered channel, 1..100 (default 3)\n"
-                   "  --break=send     send with no receiver (also what --break alone does)\n"
-                   "  --break=noclose  the generator never closes its channel\n"
-                   "  -h, --help       this help\n",
-                   synopsis);
-            return 0;
-        }
-        fprintf(stderr, "02-channels: bad flag or value (-n 1..1000, -c 1..100); %s\n", synopsis);
-        return 2;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "02-channels: unexpected argument '%s'; %s\n", argv[optind], synopsis);
-        return 2;
-    }
+    int n, capacity;
+    const char *mode;
+    flag_int_range(&n, "n", 5, 1, 1000, "values the generator sends (1..1000)");
+    flag_int_range(&capacity, "capacity", 3, 1, 100, "room in the buffered channel (1..100)");
+    flag_mode(&mode, "break", "send|noclose",
+              "show the classic mistake: send (nobody receives) or noclose (the range never ends)");
+    flag_parse(argc, argv);
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
 
     if (mode && strcmp(mode, "send") == 0) {
         chan *c = chan_make(sizeof(int), 0);
@@ -198,12 +143,12 @@ int main(int argc, char **argv) {
     }
     if (mode) { /* noclose */
         printf("break: ranging over a channel whose sender never closes it\n");
-        range_over((int)n, false); /* never returns */
+        range_over(n, false); /* never returns */
         return 0;
     }
 
     unbuffered();
-    buffered((size_t)cap);
-    range_over((int)n, true);
+    buffered(capacity);
+    range_over(n, true);
     return 0;
 }

@@ -1,48 +1,28 @@
 /* 03-select: wait on several channels at once.
  *
- * The Go program this mirrors:
- *
- *     fast, slow := produce(n, time.Millisecond), produce(n, 4*time.Millisecond)
- *     for fast != nil || slow != nil {
- *         select {
- *         case v, ok := <-fast:
- *             if !ok { fast = nil; continue } // a nil channel is never ready
- *             fmt.Println("fast", v)
- *         case v, ok := <-slow:
- *             if !ok { slow = nil; continue }
- *             fmt.Println("slow", v)
- *         }
- *     }
- *
- *     select { // a timeout
- *     case v := <-reply:
- *     case <-time.After(timeout):
- *     }
- *
- *     select { // non-blocking
- *     case v := <-msgs:
- *     default:
- *     }
+ * select waits on several channel operations and goes on with the first that
+ * can proceed (one at random when several can). Four uses, a function each:
+ * merging two producers and switching a closed one's case off (merge), a
+ * timeout on a slow call (call_with_timeout), a receive and a send that never
+ * wait (non_blocking), and a timer stopped before it fires (stop_a_timer). The
+ * path is Go by Example's, from "Select" to "Tickers". main.go, beside this
+ * file, is the Go program this one mirrors: same flags, same output.
  *
  * Break it: --break (or --break=spin) leaves a closed channel's case switched
  * on. A receive on a closed channel is always ready, so the select keeps
- * choosing it: the loop spins, and the program counts the wasted rounds.
+ * choosing it: the loop spins until the other producer is done, and the
+ * program counts the wasted rounds.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/chan.h"
+#include "common/flag.h"
 #include "common/go.h"
 #include "common/select.h"
 #include "common/sync.h"
 #include "common/timer.h"
-
-static const char synopsis[] =
-    "usage: 03-select [-n N] [--timeout DURATION] [--work DURATION] [--break[=spin]] [-h]";
 
 /* A producer sends 1..n, one per tick of its own ticker, then closes. */
 struct producer {
@@ -92,8 +72,10 @@ static void merge(int n, bool spin) {
         } else {
             closed[i] = true;
             printf("%s closed\n", names[i]);
+            /* practice: unless spin, switch case i off: a case on a NULL channel is never ready */
             if (!spin)
-                cases[i].c = NULL; /* switch the case off */
+                cases[i].c = NULL; /* Go: in[i] = nil */
+            /* end practice */
         }
     }
     printf("merge: fast=%d slow=%d wasted_rounds=%ld\n", got[0], got[1], wasted);
@@ -122,12 +104,14 @@ static void call_with_timeout(duration work, duration timeout) {
     wg_add(&c.wg, 1);
     go(slow_call, &c);
     chan *deadline = time_after(timeout);
-    int answer;
+    int answer = 0;
+    /* practice: select on c.reply and deadline: print "call: answer N" or "call: timed out" */
     select_case cases[2] = {select_recv(c.reply, &answer), select_recv(deadline, NULL)};
     if (chan_select(cases, 2) == 0)
         printf("call: answer %d\n", answer);
     else
         printf("call: timed out\n");
+    /* end practice */
     chan_free(deadline); /* safe before or after it fired */
     /* Go would leave the late call to the garbage collector; we wait for it
      * so that its channel can be freed. */
@@ -137,14 +121,20 @@ static void call_with_timeout(duration work, duration timeout) {
 
 /* 3. Non-blocking receive and send: with a default, select never waits. */
 static void non_blocking(void) {
-    chan *msgs = chan_make(sizeof(int), 0);
-    int in, out = 7;
+    chan *msgs = chan_make(sizeof(int), 0); /* unbuffered, and nobody on the other end */
+    int in = 0, out = 7;
+    /* practice: a receive and a send on msgs that take the default when not ready */
     select_case recv_case[1] = {select_recv(msgs, &in)};
     if (chan_select_default(recv_case, 1) == SELECT_DEFAULT)
         printf("non-blocking receive: nothing ready, took the default\n");
+    else
+        printf("non-blocking receive: got %d\n", in);
     select_case send_case[1] = {select_send(msgs, &out)};
     if (chan_select_default(send_case, 1) == SELECT_DEFAULT)
         printf("non-blocking send: no receiver ready, took the default\n");
+    else
+        printf("non-blocking send: sent %d\n", out);
+    /* end practice */
     chan_free(msgs);
 }
 
@@ -158,55 +148,25 @@ static void stop_a_timer(void) {
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    int n;
+    duration timeout, work;
+    const char *mode;
+    flag_int_range(&n, "n", 5, 1, 1000, "values per producer (1..1000)");
+    flag_duration(&timeout, "timeout", 10 * MILLISECOND, "how long to wait for the slow call");
+    flag_duration(&work, "work", 50 * MILLISECOND, "how long the slow call takes");
+    flag_mode(&mode, "break", "spin", "show the classic mistake: spin (a closed case left on)");
+    flag_parse(argc, argv);
+    char d[DURATION_STRING_SIZE];
+    if (timeout < 0)
+        flag_fail("invalid value \"%s\" for flag -timeout: must not be negative",
+                  duration_string(timeout, d));
+    if (work < 0)
+        flag_fail("invalid value \"%s\" for flag -work: must not be negative",
+                  duration_string(work, d));
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
 
-    long n = 5;
-    duration timeout = 10 * MILLISECOND, work = 50 * MILLISECOND;
-    bool spin = false;
-    static const struct option flags[] = {
-        {"timeout", required_argument, NULL, 't'},
-        {"work", required_argument, NULL, 'w'},
-        {"break", optional_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    for (int opt; (opt = getopt_long(argc, argv, "n:h", flags, NULL)) != -1;) {
-        char *end = NULL;
-        bool ok = true;
-        if (opt == 'n') {
-            errno = 0;
-            n = strtol(optarg, &end, 10);
-            ok = errno == 0 && end != optarg && *end == '\0' && n >= 1 && n <= 1000;
-        } else if (opt == 't') {
-            ok = duration_parse(optarg, &timeout) && timeout >= 0;
-        } else if (opt == 'w') {
-            ok = duration_parse(optarg, &work) && work >= 0;
-        } else if (opt == 'b') {
-            spin = true;
-            ok = optarg == NULL || strcmp(optarg, "spin") == 0;
-        } else if (opt == 'h') {
-            printf("%s\n\n"
-                   "  -n N                values per producer, 1..1000 (default 5)\n"
-                   "  --timeout DURATION  how long to wait for the slow call (default 10ms)\n"
-                   "  --work DURATION     how long the slow call takes (default 50ms)\n"
-                   "  --break[=spin]      leave a closed channel's case on, and count the spins\n"
-                   "  -h, --help          this help\n",
-                   synopsis);
-            return 0;
-        } else {
-            ok = false;
-        }
-        if (!ok) {
-            fprintf(stderr, "03-select: bad flag or value; %s\n", synopsis);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "03-select: unexpected argument; %s\n", synopsis);
-        return 2;
-    }
-
-    merge((int)n, spin);
+    merge(n, mode != NULL);
     call_with_timeout(work, timeout);
     non_blocking();
     stop_a_timer();
