@@ -1,62 +1,24 @@
-/* 06-fan-in-out: one channel fanned out to N workers, their outputs fanned
- * back in to one channel by merge().
+/* 06-fan-in-out: one jobs channel fanned out to -w workers, and their output
+ * channels fanned back in to one by merge(), as in the Go blog's "Go
+ * Concurrency Patterns: Pipelines and cancellation" (its merge is this one).
+ * main.go is the Go program this one mirrors; README.md quotes both.
  *
- * The Go it mirrors (after the Go blog's "Pipelines and cancellation"):
- *
- *     func worker(id int, jobs <-chan int) <-chan result {
- *         out := make(chan result)
- *         go func() {
- *             defer close(out)
- *             for n := range jobs {
- *                 time.Sleep(work)
- *                 out <- result{id, n, n * n}
- *             }
- *         }()
- *         return out
- *     }
- *
- *     func merge(cs ...<-chan result) <-chan result {
- *         var wg sync.WaitGroup
- *         out := make(chan result)
- *         wg.Add(len(cs))
- *         for _, c := range cs {
- *             go func(c <-chan result) {
- *                 for r := range c {
- *                     out <- r
- *                 }
- *                 wg.Done()
- *             }(c)
- *         }
- *         go func() { wg.Wait(); close(out) }()
- *         return out
- *     }
- *
- *     func main() {
- *         jobs := make(chan int, n)      // 1, 2, ..., n, then close
- *         for i := 1; i <= n; i++ {
- *             jobs <- i
- *         }
- *         close(jobs)
- *         cs := make([]<-chan result, w)
- *         for i := range cs {
- *             cs[i] = worker(i, jobs)    // fan out: all read the same channel
- *         }
- *         for r := range merge(cs...) {  // fan in: one channel to range over
- *             counts[r.worker]++
- *         }
- *     }
+ * Fan-out needs no code of its own: several goroutines receive from one
+ * channel, and each value goes to exactly one of them. Fan-in is merge: one
+ * forwarding goroutine per input, a WaitGroup that counts them, and one more
+ * goroutine that closes the merged channel when the count reaches zero.
  *
  * Break it:
  *   --break  merge forgets the goroutine that closes its output: main's range
  *            loop waits forever after the last result, and the runtime reports
  *            "fatal error: all goroutines are asleep - deadlock!" (exit 2)
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common/chan.h"
+#include "common/flag.h"
 #include "common/go.h"
 #include "common/sync.h"
 #include "common/timer.h"
@@ -84,7 +46,7 @@ static void worker_run(void *p) {
         result r = {a->id, n, n * n};
         chan_send(a->out, &r);
     }
-    chan_close(a->out);
+    chan_close(a->out); /* Go's defer close(out): the worker owns out */
     chan_free(a->out);
     free(a);
 }
@@ -98,9 +60,8 @@ static chan *worker(int id, chan *jobs, duration work) {
     return out;
 }
 
-/* merge: one forwarding goroutine per input copies it to out; when all of
- * them are done, a last goroutine closes out. Without that close, whoever
- * ranges over out waits forever after the last value. */
+/* merge: Go's closures become a struct of what they capture. A forward is
+ * one forwarding goroutine's: the merger it reports to and its input. */
 typedef struct merger merger;
 
 typedef struct forward {
@@ -137,80 +98,32 @@ static chan *merge(chan **cs, int n, bool broken) {
     m->out = chan_make(sizeof(result), 0);
     m->inputs = calloc((size_t)n, sizeof *m->inputs);
     chan *out = chan_ref(m->out);
+    /* practice: fan in: wg_add, a go(forward_run, ...) per input, go(close_when_done, m) */
     wg_add(&m->wg, n);
     for (int i = 0; i < n; i++) {
         m->inputs[i] = (forward){m, cs[i]};
         go(forward_run, &m->inputs[i]);
     }
-    /* --break forgets this goroutine: out is never closed. */
-    if (!broken)
+    if (!broken) /* --break forgets this goroutine: out is never closed */
         go(close_when_done, m);
+    /* end practice */
     return out;
-}
-
-static const char usage[] =
-    "usage: 06-fan-in-out [-w WORKERS] [-n JOBS] [--work DURATION] [--break] [-h]";
-
-static _Noreturn void bad_flag(const char *msg, const char *arg) {
-    fprintf(stderr, "06-fan-in-out: %s '%s'; %s\n", msg, arg, usage);
-    exit(2);
-}
-
-/* A whole number in [lo, hi], or a usage error. */
-static long number(const char *flag, const char *s, long lo, long hi) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || v < lo || v > hi)
-        bad_flag(flag, s);
-    return v;
 }
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    long workers = 4, jobs_n = 20;
-    duration work = 2 * MILLISECOND;
-    bool broken = false;
-    static const struct option longopts[] = {
-        {"workers", required_argument, NULL, 'w'}, {"jobs", required_argument, NULL, 'n'},
-        {"work", required_argument, NULL, 'W'},    {"break", no_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},          {0},
-    };
-    opterr = 0; /* our own one-line errors instead of getopt's */
-    int c;
-    while ((c = getopt_long(argc, argv, "w:n:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'w':
-            workers = number("-w wants a number of workers in 1..1000, not", optarg, 1, 1000);
-            break;
-        case 'n':
-            jobs_n = number("-n wants a number of jobs in 0..100000, not", optarg, 0, 100000);
-            break;
-        case 'W':
-            if (!duration_parse(optarg, &work) || work < 0 || work > 10 * SECOND)
-                bad_flag("--work wants a duration such as 2ms (at most 10s), not", optarg);
-            break;
-        case 'B':
-            broken = true;
-            break;
-        case 'h':
-            printf("%s\n\n"
-                   "Fans the numbers 1..JOBS out to WORKERS workers, then fans their results\n"
-                   "back in to one channel with merge().\n"
-                   "  -w WORKERS       workers, all reading one jobs channel, 1..1000 (default 4)\n"
-                   "  -n JOBS          jobs to fan out, 0..100000 (default 20)\n"
-                   "  --work DURATION  time each job takes, up to 10s (default 2ms)\n"
-                   "  --break          merge never closes its output: the range over it deadlocks\n"
-                   "  -h, --help       this help\n",
-                   usage);
-            return 0;
-        default:
-            bad_flag("unknown flag or missing value:", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        bad_flag("unexpected argument", argv[optind]);
+    int jobs_n, workers;
+    duration work;
+    const char *broken;
+    flag_int_range(&jobs_n, "n", 20, 0, 100000, "jobs to fan out (0..100000)");
+    flag_int_range(&workers, "w", 4, 1, 1000, "workers, all reading one jobs channel (1..1000)");
+    flag_duration(&work, "work", 2 * MILLISECOND, "the time each job takes");
+    flag_mode(&broken, "break", "noclose", "merge never closes its output: the range deadlocks");
+    flag_parse(argc, argv);
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
 
-    printf("fan-out: %ld jobs to %ld workers; fan-in: merge(%ld channels)\n", jobs_n, workers,
+    printf("fan-out: %d jobs to %d workers; fan-in: merge(%d channels)\n", jobs_n, workers,
            workers);
     /* The input: every job queued up front in a buffered channel, closed so
      * that the workers' range loops end once it is empty. */
@@ -219,12 +132,14 @@ int main(int argc, char **argv) {
         chan_send(jobs, &i);
     chan_close(jobs);
     chan **outs = calloc((size_t)workers, sizeof *outs);
+    /* practice: fan out: outs[i] = worker(i, jobs, work) for each of the -w workers */
     for (int i = 0; i < workers; i++)
-        outs[i] = worker(i, jobs, work);
+        outs[i] = worker(i, jobs, work); /* all read the same channel */
+    /* end practice */
 
     /* One range loop over one channel, however many workers feed it. The
      * order of the results depends on which worker finishes first. */
-    chan *results = merge(outs, (int)workers, broken);
+    chan *results = merge(outs, workers, broken != NULL);
     long *counts = calloc((size_t)workers, sizeof *counts);
     long total = 0, sum = 0;
     result r;

@@ -1,91 +1,43 @@
-/* 07-pipeline: a generator, two stages and a sink joined by channels. Each
- * stage owns its output channel and closes it when it is done; small buffers
- * make a slow sink hold the generator back; a context stops it all early.
- *
- * The Go it mirrors (the Go blog's "Pipelines and cancellation"):
- *
- *     // gen sends 1..n on its own output in the same way: select on the
- *     // send and on ctx.Done(), and close(out) when it returns.
- *
- *     func stage(ctx context.Context, in <-chan int, f func(int) int) <-chan int {
- *         out := make(chan int, buffer)
- *         go func() {
- *             defer close(out)
- *             for v := range in {
- *                 select {
- *                 case out <- f(v):
- *                 case <-ctx.Done():
- *                     return
- *                 }
- *             }
- *         }()
- *         return out
- *     }
- *
- *     func main() {
- *         ctx, cancel := context.WithCancel(context.Background())
- *         out := stage(ctx, stage(ctx, gen(ctx, n), square), addOne)
- *         for v := range out {         // the sink
- *             fmt.Println("sink:", v)
- *             time.Sleep(delay)
- *             if got++; got == take {
- *                 cancel()             // every stage returns and closes its output
- *                 break
- *             }
- *         }
- *         // then wait (at most a second) for every stage to return
- *     }
+/* 07-pipeline: a generator, two stages and a sink joined by channels, as in
+ * the Go blog's "Go Concurrency Patterns: Pipelines and cancellation". Each
+ * stage owns its output channel and closes it when it returns; small buffers
+ * make a slow sink hold the generator back (backpressure); and a done
+ * channel, closed by main when the sink stops, tells every stage to return
+ * (explicit cancellation: every send selects on done as well).
+ * main.go is the Go program this one mirrors; README.md quotes both.
  *
  * Break it:
- *   --break  the generator ignores the context (a plain `out <- i`): once the
- *            sink stops early, nobody will ever receive, and it blocks forever
+ *   --break  the generator ignores done (a plain send), and the sink stops
+ *            early: nobody will ever receive the generator's next value, so it
+ *            blocks forever. A goroutine leak, counted at the end: exit 1.
  */
-#include <getopt.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common/chan.h"
-#include "common/context.h"
+#include "common/flag.h"
 #include "common/go.h"
 #include "common/select.h"
-#include "common/sync.h"
 #include "common/timer.h"
 
-#define NSTAGES 3 /* generate, square, add one; the sink is main */
+static int buffer; /* --buffer: the capacity of every channel */
 
-typedef struct stage {
-    long (*f)(long); /* NULL for the generator */
-    long n;          /* the generator: how many values */
-    bool ignore_ctx; /* the generator under --break */
-    chan *in, *out;
-    context *ctx;
-} stage;
-
-/* Globals, so that even a stage that never returns (--break) can use them. */
-static stage stages[NSTAGES];
-static waitgroup running = WAITGROUP_INIT;
-static atomic_int live;       /* stages that have not returned yet */
-static atomic_long in_flight; /* made by the generator, not yet done by the sink */
-static atomic_long max_in_flight;
-
-static long square(long v) {
-    return v * v;
-}
-static long add_one(long v) {
-    return v + 1;
-}
-
-/* select { case out <- v: ; case <-ctx.Done(): }: false if cancelled. */
-static bool send(context *ctx, chan *out, long v) {
-    select_case cases[] = {select_send(out, &v), select_recv(ctx_done(ctx), NULL)};
-    return chan_select(cases, 2) == 0;
-}
+/* What one stage's goroutine captures (a closure, in Go). */
+typedef struct stage_arg {
+    chan *done;      /* closed by main when the sink stops: return */
+    chan *in, *out;  /* in: NULL for the generator */
+    long (*f)(long); /* what the stage does to each value */
+    int n;           /* the generator: how many values */
+    bool deaf;       /* the generator under --break: it ignores done */
+} stage_arg;
 
 /* The generator counts each value it makes, the sink each one it is done
  * with: the difference is what sits in the pipeline. Both run at once, hence
  * atomics; the maximum is kept with a compare-and-swap loop. */
+static atomic_long in_flight, max_in_flight;
+
 static void count_new_value(void) {
     long now = atomic_fetch_add(&in_flight, 1) + 1;
     long max = atomic_load(&max_in_flight);
@@ -93,153 +45,142 @@ static void count_new_value(void) {
     }
 }
 
-static void run_stage(void *p) {
-    stage *s = p;
-    if (s->f == NULL) { /* the generator */
-        for (long i = 1; i <= s->n; i++) {
-            count_new_value();
-            if (s->ignore_ctx)
-                chan_send(s->out, &i); /* WRONG: blocks forever once nobody receives */
-            else if (!send(s->ctx, s->out, i))
-                break;
-        }
-    } else {
-        long v;
-        while (chan_recv(s->in, &v))
-            if (!send(s->ctx, s->out, s->f(v)))
-                break;
+/* select { case out <- v: case <-done: }: false if done was closed. */
+static bool send(chan *done, chan *out, long v) {
+    select_case cases[] = {select_send(out, &v), select_recv(done, NULL)};
+    return chan_select(cases, 2) == 0;
+}
+
+static void gen_run(void *p) {
+    stage_arg *a = p;
+    for (long i = 1; i <= a->n; i++) {
+        count_new_value();
+        if (a->deaf)
+            chan_send(a->out, &i); /* WRONG: blocks forever once nobody receives */
+        else if (!send(a->done, a->out, i))
+            break;
     }
-    chan_close(s->out); /* Go's defer close(out): this stage is the only sender */
-    atomic_fetch_sub(&live, 1);
-    wg_done(&running);
+    chan_close(a->out); /* Go's defer close(out): each stage owns its output */
+    chan_free(a->out);
+    chan_free(a->done);
+    free(a);
 }
 
-/* Waits for every stage, but at most `limit`: a WaitGroup has no timeout,
- * so one goroutine waits on it and closes a channel that select can watch. */
-static void wait_all(void *p) {
-    chan *all_returned = p;
-    wg_wait(&running);
-    chan_close(all_returned);
-    chan_free(all_returned);
+static void stage_run(void *p) {
+    stage_arg *a = p;
+    /* practice: for each value v received from a->in, send(a->done, a->out, a->f(v)), or stop */
+    long v;
+    while (chan_recv(a->in, &v))
+        if (!send(a->done, a->out, a->f(v)))
+            break; /* done is closed: nobody wants the rest */
+    /* end practice */
+    chan_close(a->out);
+    chan_free(a->out);
+    chan_free(a->in);
+    chan_free(a->done);
+    free(a);
 }
 
-static int wait_for_stages(duration limit) {
-    chan *all_returned = chan_make(1, 0);
-    go(wait_all, chan_ref(all_returned));
-    chan *timeout = time_after(limit);
-    select_case cases[] = {select_recv(all_returned, NULL), select_recv(timeout, NULL)};
-    chan_select(cases, 2);
-    chan_free(timeout);
-    chan_free(all_returned);
-    return atomic_load(&live);
+/* gen and stage start a goroutine and return its output channel. The
+ * goroutine holds references of its own to its channels, and frees them
+ * when it returns; the caller frees the reference it is given. */
+static chan *start_stage(void (*run)(void *), stage_arg a) {
+    stage_arg *p = malloc(sizeof *p);
+    *p = a;
+    p->out = chan_make(sizeof(long), (size_t)buffer);
+    chan_ref(p->in);
+    chan_ref(p->done);
+    chan *out = chan_ref(p->out);
+    go(run, p);
+    return out;
 }
 
-static const char usage[] =
-    "usage: 07-pipeline [-n COUNT] [--buffer N] [--delay DURATION] [--take N] [--break] [-h]";
-
-static _Noreturn void usage_error(const char *what, const char *arg) {
-    fprintf(stderr, "07-pipeline: %s (got '%s'); %s\n", what, arg, usage);
-    exit(2);
+static chan *gen(chan *done, int n, bool deaf) {
+    return start_stage(gen_run, (stage_arg){.done = done, .n = n, .deaf = deaf});
 }
 
-static long parse_long(const char *s, long max, const char *what) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || v < 0 || v > max)
-        usage_error(what, s);
-    return v;
+static chan *stage(chan *done, chan *in, long (*f)(long)) {
+    return start_stage(stage_run, (stage_arg){.done = done, .in = in, .f = f});
+}
+
+static long square(long v) {
+    return v * v;
+}
+
+static long add_one(long v) {
+    return v + 1;
+}
+
+/* The goroutines beyond `before` still running once they have had `limit`
+ * to return: a stage blocked forever never does. */
+static int leaked(int before, duration limit) {
+    instant start = time_now();
+    while (go_num_goroutines() > before && time_since(start) < limit)
+        time_sleep(MILLISECOND);
+    return go_num_goroutines() - before;
 }
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    long n = 20, buffer = 1, take = -1;
-    duration delay = 5 * MILLISECOND;
-    bool broken = false;
-    static const struct option opts[] = {
-        {"buffer", required_argument, NULL, 'b'}, {"delay", required_argument, NULL, 'd'},
-        {"take", required_argument, NULL, 't'},   {"break", no_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    for (int c; (c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            n = parse_long(optarg, 1000000, "-n wants a count in 0..1000000");
-            break;
-        case 'b':
-            buffer = parse_long(optarg, 1000, "--buffer wants a size in 0..1000");
-            break;
-        case 't':
-            take = parse_long(optarg, 1000000, "--take wants a count in 0..1000000 (0: all)");
-            break;
-        case 'd':
-            if (!duration_parse(optarg, &delay) || delay < 0 || delay > SECOND)
-                usage_error("--delay wants a duration in 0..1s, such as 5ms", optarg);
-            break;
-        case 'B':
-            broken = true;
-            break;
-        case 'h':
-            printf("%s\n\n"
-                   "Generates 1..COUNT through square and add-one stages to a sink.\n"
-                   "  -n COUNT          values to generate, 0..1000000 (default 20)\n"
-                   "  --buffer N        capacity of each channel, 0..1000 (default 1)\n"
-                   "  --delay DURATION  time the sink spends on each value, 0..1s (default 5ms)\n"
-                   "  --take N          the sink cancels the pipeline after N values (default 0: "
-                   "all)\n"
-                   "  --break           the generator ignores cancellation (implies --take 3)\n"
-                   "  -h, --help        this help\n",
-                   usage);
-            return 0;
-        default:
-            usage_error("unknown flag or missing value", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument", argv[optind]);
-    if (take < 0)
-        take = broken ? 3 : 0;
+    int n, take;
+    duration delay;
+    const char *broken;
+    flag_int_range(&n, "n", 20, 0, 1000000, "values to generate (0..1000000)");
+    flag_int_range(&buffer, "buffer", 1, 0, 1000, "capacity of each channel (0..1000)");
+    flag_int_range(&take, "take", 0, 0, 1000000, "the sink stops after `N` values (0: all)");
+    flag_duration(&delay, "delay", 5 * MILLISECOND, "the time the sink spends on each value");
+    flag_mode(&broken, "break", "deaf",
+              "the generator ignores done, and the sink stops early (after --take, or 3)");
+    flag_parse(argc, argv);
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
+    if (broken && take == 0)
+        take = 3;
+    /* Once the sink stops, the generator can still send take + 3 x buffer + 2
+     * values (the buffers, and one held by each middle stage): only with
+     * more to send is it sure to block. */
+    if (broken && n <= take + 3 * buffer + 2)
+        flag_fail("--break needs -n above --take + 3 x --buffer + 2 = %d: a value left to block on",
+                  take + 3 * buffer + 2);
 
+    char d[DURATION_STRING_SIZE];
+    printf("pipeline: generate 1..%d -> square -> add one -> sink (buffers of %d, sink takes %s "
+           "per value)\n",
+           n, buffer, duration_string(delay, d));
+    int before = go_num_goroutines();
     /* Build the pipeline front to back: each stage's input is the output of
-     * the one before, and each output has room for `buffer` values. */
-    context *ctx = ctx_with_cancel(ctx_background());
-    long (*fs[NSTAGES])(long) = {NULL, square, add_one};
-    chan *prev = NULL;
-    for (int i = 0; i < NSTAGES; i++) {
-        stages[i] = (stage){fs[i], n, broken, prev, chan_make(sizeof(long), (size_t)buffer), ctx};
-        prev = stages[i].out;
-        atomic_fetch_add(&live, 1);
-        wg_add(&running, 1);
-        go(run_stage, &stages[i]);
-    }
-    printf("pipeline: generate 1..%ld -> square -> add one -> sink (buffers of %ld, sink takes "
-           "%gms per value)\n",
-           n, buffer, (double)delay / MILLISECOND);
+     * the one before. */
+    chan *done = chan_make(1, 0);
+    chan *c1 = gen(done, n, broken != NULL);
+    chan *c2 = stage(done, c1, square);
+    chan *out = stage(done, c2, add_one);
 
     /* The sink. While it sleeps, the stages fill their buffers and then
      * block on send: that is backpressure, and it stops the generator from
      * running ahead. */
     long got = 0, v;
-    while (chan_recv(prev, &v)) {
+    bool early = false;
+    while (chan_recv(out, &v)) {
         printf("sink: %ld\n", v);
         time_sleep(delay);
         atomic_fetch_sub(&in_flight, 1);
         if (++got == take) {
-            ctx_cancel(ctx); /* tell every stage to stop, and stop reading */
+            early = true; /* the stages may still have values to send */
             break;
         }
     }
-    printf("sink: got %ld values%s\n", got, got == take ? ", then cancelled the pipeline" : "");
-    printf("in flight at most: %ld (bound: %d stages + %d buffers of %ld = %ld)\n",
-           atomic_load(&max_in_flight), NSTAGES + 1, NSTAGES, buffer,
-           NSTAGES + 1 + NSTAGES * buffer);
+    /* practice: tell every stage to return, whether the sink stopped early or not */
+    chan_close(done);
+    /* end practice */
 
-    int leaked = wait_for_stages(SECOND);
-    printf("stages leaked: %d\n", leaked);
-    ctx_free(ctx);
-    if (leaked > 0)
-        return 1; /* a leaked stage may still use its channels: leave them be */
-    for (int i = 0; i < NSTAGES; i++)
-        chan_free(stages[i].out);
-    return 0;
+    printf("sink: got %ld values%s\n", got, early ? ", then stopped early" : "");
+    printf("in flight at most: %ld (bound: %d stages + %d buffers of %d = %d)\n",
+           atomic_load(&max_in_flight), 4, 3, buffer, 4 + 3 * buffer);
+    int stages_leaked = leaked(before, SECOND);
+    printf("stages leaked: %d\n", stages_leaked);
+    chan_free(out);
+    chan_free(c2);
+    chan_free(c1);
+    chan_free(done);
+    return stages_leaked > 0 ? 1 : 0;
 }
