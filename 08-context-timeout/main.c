@@ -1,78 +1,60 @@
-/* 08-context-timeout: a deadline that cuts off a slow operation, a tree of
- * contexts where cancelling flows down and never up, a child's deadline
- * bounded by its parent's, and values looked up through the tree.
+/* 08-context-timeout: a context is the done channel of 05 and 07 made
+ * standard. ctx_done(ctx) is the channel and ctx_cancel closes it, once,
+ * however many times it is called; ctx_err says why it closed; a deadline
+ * closes it by itself; contexts form a tree, where cancelling flows down and
+ * never up, and a child's deadline is bounded by its parent's; and a context
+ * carries a few request-scoped values, looked up through the tree.
  *
- * The Go it mirrors:
- *
- *     func slowOp(ctx context.Context, work time.Duration) error {
- *         select {
- *         case <-time.After(work): // the work finished
- *             return nil
- *         case <-ctx.Done():       // we were told to give up
- *             return ctx.Err()
- *         }
- *     }
- *
- *     func main() {
- *         ctx, cancel := context.WithTimeout(context.Background(), timeout)
- *         defer cancel()
- *         fmt.Println(slowOp(ctx, work))       // context deadline exceeded
- *
- *         root, cancelRoot := context.WithCancel(context.Background())
- *         a, cancelA := context.WithCancel(root)
- *         a1, _ := context.WithCancel(a)
- *         b, _ := context.WithCancel(root)
- *         cancelA()                            // a and a1 stop; root and b go on
- *         cancelRoot()                         // root and b stop too
- *
- *         parent, _ := context.WithTimeout(context.Background(), 100*time.Millisecond)
- *         child, _ := context.WithTimeout(parent, time.Second)
- *         d, _ := child.Deadline()             // the parent's: the earlier one wins
- *
- *         ctx = context.WithValue(ctx, requestIDKey, "req-42")
- *         ctx.Value(requestIDKey)              // found by walking up the parents
- *     }
+ * The Go it mirrors is main.go, beside this file (package context).
  *
  * Break it:
- *   --break  the slow operation ignores its context (a plain time.Sleep):
- *            it finishes its work long after the deadline, and we measure how long
+ *   --break  the operation sleeps, deaf to its context: it finishes its work
+ *            long after the deadline, and we measure how long
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "common/chan.h"
 #include "common/context.h"
+#include "common/flag.h"
 #include "common/go.h"
 #include "common/select.h"
 #include "common/timer.h"
+
+static const char *broken; /* --break: NULL, or "sleep" */
+
+/* Does work that takes `work`, unless ctx is done first: returns NULL when
+ * the work finished, or ctx_err(ctx). */
+static const char *slow_op(context *ctx, duration work) {
+    if (broken) {
+        time_sleep(work); /* WRONG: deaf to ctx, it runs to the end */
+        return NULL;
+    }
+    const char *err = NULL;
+    /* practice: wait for the work (time_after) or for ctx's done channel, whichever comes first */
+    chan *finished = time_after(work);
+    select_case cases[] = {select_recv(finished, NULL), select_recv(ctx_done(ctx), NULL)};
+    if (chan_select(cases, 2) == 1) /* we were told to give up */
+        err = ctx_err(ctx);
+    chan_free(finished);
+    /* end practice */
+    return err;
+}
 
 static double ms(duration d) {
     return (double)d / (double)MILLISECOND;
 }
 
-/* Returns NULL when the work finished, or the context's error. */
-static const char *slow_op(context *ctx, duration work, bool ignore_ctx) {
-    if (ignore_ctx) {
-        time_sleep(work); /* WRONG: deaf to ctx, it runs to the end */
-        return NULL;
-    }
-    chan *finished = time_after(work);
-    select_case cases[] = {select_recv(finished, NULL), select_recv(ctx_done(ctx), NULL)};
-    int i = chan_select(cases, 2);
-    chan_free(finished);
-    return i == 0 ? NULL : ctx_err(ctx);
-}
-
-static void run_with_timeout(const char *what, duration work, duration timeout, bool broken) {
+/* Runs slow_op under a deadline and reports how it ended. */
+static void run_with_timeout(const char *what, duration work, duration timeout) {
+    char w[DURATION_STRING_SIZE], t[DURATION_STRING_SIZE];
     instant start = time_now(), deadline;
     context *ctx = ctx_with_timeout(ctx_background(), timeout);
     ctx_deadline(ctx, &deadline);
-    const char *err = slow_op(ctx, work, broken);
+    const char *err = slow_op(ctx, work);
     instant end = time_now();
-    printf("timeout: %s (%.0fms of work, %.0fms timeout): %s after %.0fms", what, ms(work),
-           ms(timeout), err ? err : "finished", ms(end - start));
+    printf("timeout: %s (%s of work, %s timeout): %s after %.0fms", what, duration_string(work, w),
+           duration_string(timeout, t), err ? err : "finished", ms(end - start));
     /* The deadline never fires early; how late the operation returns is up
      * to the operation: a prompt one returns right at the deadline. */
     if (end >= deadline)
@@ -80,35 +62,44 @@ static void run_with_timeout(const char *what, duration work, duration timeout, 
     else if (err)
         printf(", %.1fms BEFORE the deadline (a bug!)", ms(deadline - end));
     printf("\n");
-    ctx_free(ctx); /* defer cancel(): frees the timer even when it never fired */
+    ctx_free(ctx); /* defer cancel(): releases the timer, even when it never fired */
 }
 
-/* One goroutine per context of the tree, each waiting for its Done. */
+/* A context of the tree, and what its watcher needs. */
 typedef struct node {
     const char *name;
     context *ctx;
-    chan *stopped; /* where it reports its index once its context is done */
+    chan *stopped; /* where the watcher reports its index once ctx is done */
     int index;
 } node;
 
+/* Waits for ctx to be done, as 05's workers waited for their done channel,
+ * and reports: this is how cancelling reaches a goroutine. */
 static void watch(void *p) {
     node *n = p;
-    chan *stopped = n->stopped;
-    int index = n->index;
+    /* practice: wait until n's context is done, then send n->index on n->stopped */
     chan_recv(ctx_done(n->ctx), NULL);
-    chan_send(stopped, &index); /* after this, main may free everything */
+    chan_send(n->stopped, &n->index); /* the last thing a watcher does */
+    /* end practice */
 }
 
-static void report(const char *step, node *tree, int n, int expect) {
-    bool stopped[4] = {false};
-    for (int i = 0; i < expect; i++) { /* wait for exactly the ones that must stop */
-        int index;
-        chan_recv(tree[0].stopped, &index);
-        stopped[index] = true;
+/* ctx_cancel has closed every done channel below it before it returns, so
+ * ctx_err tells which watchers will report: wait for exactly those (never
+ * for one whose context runs on), then list them, and the ones running. */
+static void report(const char *step, node *tree, int n, bool *reported) {
+    bool now[8] = {false};
+    int want = 0;
+    for (int i = 0; i < n; i++)
+        if (ctx_err(tree[i].ctx) && !reported[i])
+            want++;
+    for (; want > 0; want--) {
+        int i;
+        chan_recv(tree[0].stopped, &i);
+        now[i] = reported[i] = true;
     }
     printf("tree: %-13s stopped:", step);
     for (int i = 0; i < n; i++)
-        if (stopped[i])
+        if (now[i])
             printf(" %s (%s)", tree[i].name, ctx_err(tree[i].ctx));
     printf("; running:");
     int running = 0;
@@ -121,21 +112,30 @@ static void report(const char *step, node *tree, int n, int expect) {
 }
 
 static void cancel_tree(void) {
+    context *root = ctx_with_cancel(ctx_background());
+    context *a = ctx_with_cancel(root);
+    context *a1 = ctx_with_cancel(a);
+    context *b = ctx_with_cancel(root);
     chan *stopped = chan_make(sizeof(int), 4);
-    node tree[4];
-    tree[0] = (node){"root", ctx_with_cancel(ctx_background()), stopped, 0};
-    tree[1] = (node){"a", ctx_with_cancel(tree[0].ctx), stopped, 1};
-    tree[2] = (node){"a1", ctx_with_cancel(tree[1].ctx), stopped, 2};
-    tree[3] = (node){"b", ctx_with_cancel(tree[0].ctx), stopped, 3};
+    node tree[] = {{"root", root, stopped, 0},
+                   {"a", a, stopped, 1},
+                   {"a1", a1, stopped, 2},
+                   {"b", b, stopped, 3}};
     for (int i = 0; i < 4; i++)
         go(watch, &tree[i]);
     printf("tree: root -> a -> a1, root -> b; a goroutine watches each\n");
-    ctx_cancel(tree[1].ctx); /* a child: its subtree stops, its parent does not */
-    report("cancel(a):", tree, 4, 2);
-    ctx_cancel(tree[0].ctx); /* the root: everything below it stops */
-    report("cancel(root):", tree, 4, 2);
-    for (int i = 3; i >= 0; i--) /* any order: a child keeps its parent alive */
-        ctx_free(tree[i].ctx);
+    bool reported[4] = {false};
+    ctx_cancel(a); /* a child: its subtree stops, its parent does not */
+    report("cancel(a):", tree, 4, reported);
+    ctx_cancel(root); /* the root: everything below it stops */
+    report("cancel(root):", tree, 4, reported);
+    /* Every watcher has reported, its last act: nothing uses the tree now.
+     * ctx_free is Go's deferred cancel(), and releases; in any order, as a
+     * child keeps its parent alive. */
+    ctx_free(b);
+    ctx_free(a1);
+    ctx_free(a);
+    ctx_free(root);
     chan_free(stopped);
 }
 
@@ -178,59 +178,29 @@ static void values(void) {
     ctx_free(req);
 }
 
-static const char usage[] =
-    "usage: 08-context-timeout [--timeout DURATION] [--work DURATION] [--break] [-h]";
-
-static int usage_error(const char *what, const char *arg) {
-    fprintf(stderr, "08-context-timeout: %s '%s'; %s\n", what, arg, usage);
-    return 2;
+/* Go's flag package has no range for a duration: checked after parsing. */
+static void check_range(const char *name, duration d) {
+    char buf[DURATION_STRING_SIZE];
+    if (d < MICROSECOND || d > 10 * SECOND)
+        flag_fail("invalid value \"%s\" for flag -%s: must be 1us..10s", duration_string(d, buf),
+                  name);
 }
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    duration timeout = 50 * MILLISECOND, work = 200 * MILLISECOND;
-    bool broken = false;
-    static const struct option flags[] = {
-        {"timeout", required_argument, NULL, 't'},
-        {"work", required_argument, NULL, 'w'},
-        {"break", no_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    for (int opt; (opt = getopt_long(argc, argv, "h", flags, NULL)) != -1;) {
-        duration *d;
-        switch (opt) {
-        case 't':
-            d = &timeout;
-            break;
-        case 'w':
-            d = &work;
-            break;
-        case 'b':
-            broken = true;
-            continue;
-        case 'h':
-            printf("%s\n\n"
-                   "Runs a slow operation, then a fast one (a fifth of the timeout), each under\n"
-                   "the timeout; then shows a cancel tree, bounded deadlines and values.\n"
-                   "  --timeout DURATION  deadline of each operation, 1us..10s (default 50ms)\n"
-                   "  --work DURATION     time the slow operation takes, 1us..10s (default 200ms)\n"
-                   "  --break             the slow operation ignores its context\n"
-                   "  -h, --help          this help\n",
-                   usage);
-            return 0;
-        default:
-            return usage_error("unknown flag or missing value", argv[optind - 1]);
-        }
-        if (!duration_parse(optarg, d) || *d <= 0 || *d > 10 * SECOND)
-            return usage_error("durations run from 1us to 10s, such as 50ms; not", optarg);
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument", argv[optind]);
+    duration timeout, work;
+    flag_duration(&timeout, "timeout", 50 * MILLISECOND,
+                  "the deadline of each operation, 1us..10s");
+    flag_duration(&work, "work", 200 * MILLISECOND, "the time the slow operation takes, 1us..10s");
+    flag_mode(&broken, "break", "sleep", "the operation sleeps, deaf to its context");
+    flag_parse(argc, argv);
+    check_range("timeout", timeout);
+    check_range("work", work);
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
 
-    run_with_timeout("slow operation", work, timeout, broken);
-    run_with_timeout("fast operation", timeout / 5, timeout, false);
+    run_with_timeout("slow operation", work, timeout);
+    run_with_timeout("fast operation", timeout / 5, timeout); /* done well before the deadline */
     cancel_tree();
     bounded_deadlines();
     values();

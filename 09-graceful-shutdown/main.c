@@ -1,50 +1,24 @@
-/* 09-graceful-shutdown: workers take tasks until SIGINT or SIGTERM arrives,
- * then take no new ones, finish the ones they hold, and the program exits 0.
- * A second signal during that wait ends it at once.
+/* 09-graceful-shutdown: workers take tasks until SIGINT or SIGTERM arrives;
+ * then they take no new one and finish the one in hand, main waits for them
+ * with a WaitGroup (the classic way: wg_add before go, wg_done when a worker
+ * returns), prints a summary that proves no task was lost, and exits 0. A
+ * second signal during that wait ends the program at once.
  *
- * The Go it mirrors:
- *
- *     func worker(ctx context.Context, id int) {
- *         for {
- *             select {
- *             case <-ctx.Done():
- *                 return // take no new task
- *             default:
- *             }
- *             n := started.Add(1)
- *             time.Sleep(task) // a task in hand is always finished
- *             finished.Add(1)
- *         }
- *     }
- *
- *     func main() {
- *         ctx, stop := signal.NotifyContext(context.Background(),
- *             os.Interrupt, syscall.SIGTERM)
- *         defer stop()
- *         fmt.Printf("ready: pid=%d ...\n", os.Getpid())
- *         var wg sync.WaitGroup
- *         for i := 1; i <= workers; i++ {
- *             wg.Go(func() { worker(ctx, i) })
- *         }
- *         <-ctx.Done()
- *         stop() // restore the default: a second Ctrl+C kills us at once
- *         wg.Wait()
- *         fmt.Printf("shutdown: started=%d finished=%d\n", started.Load(), finished.Load())
- *     }
+ * The Go it mirrors is main.go, beside this file (signal.NotifyContext, a
+ * select with a default between tasks, sync.WaitGroup).
  *
  * Break it:
- *   --break  exit as soon as the signal arrives, without waiting for the
- *            workers: the tasks they held are lost, and started > finished
+ *   --break  main returns as soon as the signal arrives, without waiting for
+ *            the workers: the tasks they hold are lost, and started > finished
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "common/context.h"
+#include "common/flag.h"
+#include "common/go.h"
 #include "common/select.h"
 #include "common/sync.h"
 #include "common/timer.h"
@@ -52,112 +26,120 @@
 #define MAX_WORKERS 100
 
 /* Set by main before the first worker starts, then only read. */
-static context *run;
-static duration task_time = 150 * MILLISECOND;
-static int ids[MAX_WORKERS];
+static int limit;     /* -n: tasks in all, 0: no limit */
+static duration work; /* --work: the time a task takes */
+static context *run;  /* done when the shutdown begins */
 
-static atomic_long started, finished;
+static atomic_long taken, started, finished;
 
-static bool done(context *ctx) {
-    select_case cases[] = {select_recv(ctx_done(ctx), NULL)};
-    return chan_select_default(cases, 1) == 0;
+/* Numbers the tasks 1, 2, 3, ...; returns 0 once -n tasks are taken. The
+ * worker that takes the last one cancels run: the shutdown begins. */
+static long next_task(void) {
+    long n = atomic_fetch_add(&taken, 1) + 1;
+    if (limit > 0 && n > limit)
+        return 0;
+    atomic_fetch_add(&started, 1);
+    if (n == limit)
+        ctx_cancel(run);
+    return n;
 }
 
-static void worker(void *arg) {
-    int id = *(int *)arg;
-    while (!done(run)) { /* checked only between tasks: a task is never cut */
-        long n = atomic_fetch_add(&started, 1) + 1;
-        printf("worker %d: task %ld started\n", id, n);
-        time_sleep(task_time);
+typedef struct worker_args {
+    int id;
+    context *ctx; /* done: take no new task */
+    waitgroup *wg;
+} worker_args;
+
+/* Takes tasks until ctx is done. It looks at ctx only between tasks, with a
+ * select that has a default and so never blocks: a task in hand is always
+ * finished. */
+static void worker(void *p) {
+    worker_args *a = p;
+    for (;;) {
+        /* practice: take no new task once a->ctx is done: a select on its done channel, with a default */
+        select_case cases[] = {select_recv(ctx_done(a->ctx), NULL)};
+        if (chan_select_default(cases, 1) == 0)
+            break;
+        /* end practice */
+        long n = next_task();
+        if (n == 0)
+            break; /* -n: every task is taken */
+        printf("worker %d: task %ld started\n", a->id, n);
+        time_sleep(work); /* the task */
         atomic_fetch_add(&finished, 1);
-        printf("worker %d: task %ld finished\n", id, n);
+        printf("worker %d: task %ld finished\n", a->id, n);
     }
+    wg_done(a->wg); /* Go's defer wg.Done() */
 }
 
-static const char usage[] =
-    "usage: 09-graceful-shutdown [-w WORKERS] [--task DURATION] [--duration DURATION] [--break] "
-    "[-h]";
+static const char *reason(context *signals) {
+    static char all[64];
+    if (ctx_err(signals))
+        return "signal received";
+    if (ctx_err(run) == deadline_exceeded)
+        return "time is up";
+    snprintf(all, sizeof all, "all %d tasks started", limit);
+    return all;
+}
 
-static int fail(const char *what, const char *arg) {
-    fprintf(stderr, "09-graceful-shutdown: %s: '%s'; %s\n", what, arg, usage);
-    return 2;
+static void summary(void) {
+    printf("shutdown: started=%ld finished=%ld\n", atomic_load(&started), atomic_load(&finished));
 }
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    long workers = 3;
-    duration limit = 500 * MILLISECOND;
-    bool broken = false;
-    static const struct option longopts[] = {
-        {"workers", required_argument, NULL, 'w'},  {"task", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'}, {"break", no_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    for (int c; (c = getopt_long(argc, argv, "w:h", longopts, NULL)) != -1;) {
-        char *end;
-        switch (c) {
-        case 'w':
-            workers = strtol(optarg, &end, 10);
-            if (end == optarg || *end || workers < 1 || workers > MAX_WORKERS)
-                return fail("-w wants 1..100 workers", optarg);
-            break;
-        case 't':
-            if (!duration_parse(optarg, &task_time) || task_time < 0 || task_time > 60 * SECOND)
-                return fail("--task wants a duration in 0..60s", optarg);
-            break;
-        case 'd':
-            if (!duration_parse(optarg, &limit) || limit < 0)
-                return fail("--duration wants a duration (0: until a signal)", optarg);
-            break;
-        case 'b':
-            broken = true;
-            break;
-        case 'h':
-            printf(
-                "%s\n\n"
-                "Runs workers on tasks until SIGINT or SIGTERM, or until --duration has\n"
-                "passed, then lets them finish what they hold.\n"
-                "  -w WORKERS           workers, 1..100 (default 3)\n"
-                "  --task DURATION      time each task takes, 0..60s (default 150ms)\n"
-                "  --duration DURATION  stop after this long; 0: only on a signal (default 500ms)\n"
-                "  --break              exit at once on the signal, abandoning the tasks in hand\n"
-                "  -h, --help           this help\n",
-                usage);
-            return 0;
-        default:
-            return fail("unknown flag or missing value", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return fail("unexpected argument", argv[optind]);
+    int workers;
+    duration run_for;
+    const char *broken;
+    flag_int_range(&limit, "n", 0, 0, 1000000, "tasks to run, then shut down (0: no limit)");
+    flag_int_range(&workers, "w", 3, 1, MAX_WORKERS, "workers taking tasks");
+    flag_duration(&work, "work", SECOND, "the time a task takes, 0..60s");
+    flag_duration(&run_for, "duration", 0, "shut down after this long (0: no limit)");
+    flag_mode(&broken, "break", "nowait", "exit on the signal, abandoning the tasks in hand");
+    flag_parse(argc, argv);
+    char buf[DURATION_STRING_SIZE];
+    if (work < 0 || work > 60 * SECOND)
+        flag_fail("invalid value \"%s\" for flag -work: must be 0..60s",
+                  duration_string(work, buf));
+    if (run_for < 0)
+        flag_fail("invalid value \"%s\" for flag -duration: must not be negative",
+                  duration_string(run_for, buf));
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
 
     /* From here on SIGINT and SIGTERM cancel `signals` instead of killing
-     * us, even if we were started with them ignored (as `cmd &` does). */
+     * us, even if we were started with them ignored (as `cmd &` in a script
+     * is). run is its child: -n and --duration end the run in the same way. */
     context *signals = ctx_with_signals(ctx_background(), SIGINT, SIGTERM, 0);
-    run = limit > 0 ? ctx_with_timeout(signals, limit) : ctx_with_cancel(signals);
+    run = run_for > 0 ? ctx_with_timeout(signals, run_for) : ctx_with_cancel(signals);
     printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", (int)getpid());
-    waitgroup wg = WAITGROUP_INIT;
+
+    static waitgroup wg = WAITGROUP_INIT;
+    static worker_args args[MAX_WORKERS];
     for (int i = 0; i < workers; i++) {
-        ids[i] = i + 1;
-        wg_go(&wg, worker, &ids[i]);
+        args[i] = (worker_args){i + 1, run, &wg};
+        /* practice: start worker i: count it in the WaitGroup (wg_add), then go() */
+        wg_add(&wg, 1);
+        go(worker, &args[i]);
+        /* end practice */
     }
 
     chan_recv(ctx_done(run), NULL);
-    /* Go's stop(): the signals get their default action back, so a second
-     * Ctrl+C during the wait below ends the program at once (status 130). */
+    const char *why = reason(signals); /* before stop(), which cancels signals */
+    /* Go's stop(): SIGINT and SIGTERM get their default action back, so a
+     * second Ctrl+C during the wait below ends the program at once. */
     ctx_cancel(signals);
-    printf("shutdown: %s, finishing %ld in-flight tasks\n",
-           ctx_err(run) == deadline_exceeded ? "time is up" : "signal received",
+    printf("shutdown: %s, finishing %ld in-flight tasks\n", why,
            atomic_load(&started) - atomic_load(&finished));
     if (broken) {
         /* WRONG: returning now ends the process with the workers mid-task. */
-        printf("shutdown: started=%ld finished=%ld\n", atomic_load(&started),
-               atomic_load(&finished));
+        summary();
         return 0;
     }
+    /* practice: wait for every worker to return */
     wg_wait(&wg);
-    printf("shutdown: started=%ld finished=%ld\n", atomic_load(&started), atomic_load(&finished));
+    /* end practice */
+    summary();
     ctx_free(run);
     ctx_free(signals);
     return 0;

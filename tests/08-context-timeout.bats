@@ -2,6 +2,7 @@
 # 08-context-timeout: deadlines cut off what listens and never fire early,
 # cancelling flows down the tree only, a child's deadline is bounded by its
 # parent's, values are found up the tree, and --break overruns the deadline.
+# Runs on the C (IMPL=c) and on the Go twin (IMPL=go): the same lines.
 
 load test_helper
 
@@ -16,7 +17,8 @@ check_tree_deadlines_values() {
     assert_line "values: a child that sets request-id again sees req-42-retry, its parents still see req-42"
 }
 
-@test "defaults: the slow operation is cut off, the fast one finishes" {
+# bats test_tags=practice
+@test "08-context-timeout: defaults: the slow operation is cut off, the fast one finishes" {
     run_bounded 10 "$BIN/08-context-timeout"
     assert_success
     assert_no_stderr
@@ -31,20 +33,29 @@ check_tree_deadlines_values() {
     [ "${BASH_REMATCH[1]}" -lt $((100 * TIME_SCALE)) ] || { echo "${lines[0]}"; return 1; }
 }
 
-@test "--break: the operation that ignores its context ends 150ms or more past the deadline" {
+@test "08-context-timeout: --break: the operation that ignores its context ends 150ms or more past the deadline" {
     # The broken operation sleeps its 200ms whatever the context says: it
     # ends at least 200ms - 50ms after the deadline, however fast the machine.
-    run_bounded 10 "$BIN/08-context-timeout" --break
-    assert_success
-    assert_no_stderr
-    [[ ${lines[0]} =~ ^timeout:\ slow\ operation\ \(200ms\ of\ work,\ 50ms\ timeout\):\ finished\ after\ [0-9]+ms,\ ([0-9]+)\.[0-9]ms\ past\ the\ deadline$ ]] ||
-        { echo "line 0: ${lines[0]}"; return 1; }
-    local broken_late=${BASH_REMATCH[1]}
-    [ "$broken_late" -ge 150 ] || { echo "only ${broken_late}ms past the deadline"; return 1; }
-    check_tree_deadlines_values
+    local spelling
+    for spelling in --break --break=sleep -break=true; do
+        run_bounded 10 "$BIN/08-context-timeout" "$spelling"
+        assert_success
+        assert_no_stderr
+        [[ ${lines[0]} =~ ^timeout:\ slow\ operation\ \(200ms\ of\ work,\ 50ms\ timeout\):\ finished\ after\ [0-9]+ms,\ ([0-9]+)\.[0-9]ms\ past\ the\ deadline$ ]] ||
+            { echo "$spelling: line 0: ${lines[0]}"; return 1; }
+        local broken_late=${BASH_REMATCH[1]}
+        [ "$broken_late" -ge 150 ] || { echo "$spelling: only ${broken_late}ms past the deadline"; return 1; }
+        check_tree_deadlines_values
+    done
 }
 
-@test "a slow operation that finishes inside the timeout is not cancelled" {
+@test "08-context-timeout: --break=false is the default run" {
+    run_bounded 10 "$BIN/08-context-timeout" --break=false
+    assert_success
+    assert_line --index 0 --regexp '^timeout: slow operation \(200ms of work, 50ms timeout\): context deadline exceeded after '
+}
+
+@test "08-context-timeout: a slow operation that finishes inside the timeout is not cancelled" {
     run_bounded 10 "$BIN/08-context-timeout" --timeout 500ms --work 5ms
     assert_success
     assert_no_stderr
@@ -53,26 +64,43 @@ check_tree_deadlines_values() {
     check_tree_deadlines_values
 }
 
-@test "a long operation under a short timeout is cut off" {
-    run_bounded 10 "$BIN/08-context-timeout" --timeout 10ms --work 1s
+@test "08-context-timeout: a long operation under a short timeout is cut off (Go's flag syntax: -work, --timeout=)" {
+    run_bounded 10 "$BIN/08-context-timeout" --timeout=10ms -work 1s
     assert_success
     assert_no_stderr
-    assert_line --index 0 --regexp '^timeout: slow operation \(1000ms of work, 10ms timeout\): context deadline exceeded after [0-9]+ms, [0-9.]+ms past the deadline$'
+    assert_line --index 0 --regexp '^timeout: slow operation \(1s of work, 10ms timeout\): context deadline exceeded after [0-9]+ms, [0-9.]+ms past the deadline$'
+    assert_line --index 1 --regexp '^timeout: fast operation \(2ms of work, 10ms timeout\): finished after [0-9]+ms$'
     check_tree_deadlines_values
 }
 
-@test "-h and --help: usage on stdout, exit 0" {
+@test "08-context-timeout: -h and --help: Go's usage on stderr, exit 0" {
     assert_help 08-context-timeout
+    run_bounded 5 "$BIN/08-context-timeout" -h
+    assert_equal "$stderr" "Usage of $BIN/08-context-timeout:
+  -break
+    	the operation sleeps, deaf to its context
+  -timeout duration
+    	the deadline of each operation, 1us..10s (default 50ms)
+  -work duration
+    	the time the slow operation takes, 1us..10s (default 200ms)"
 }
 
-@test "bad flags: a one-line usage error, exit 2" {
-    local args
-    for args in "--timeout" "--timeout 0" "--timeout -5ms" "--timeout soon" "--work 11s" \
-        "--work 10" "-x" "--break=1" "now"; do
+@test "08-context-timeout: bad flags and values: Go's error line, the usage, exit 2" {
+    assert_bad_flags 08-context-timeout "--timeout" "--timeout 0" "--timeout -5ms" "--timeout soon" \
+        "--work 11s" "--work 10" "--work 500ns" "-x" "--break=1" "--break=nowait" "now"
+    local args want
+    while IFS='|' read -r args want; do
         # shellcheck disable=SC2086
-        run_bounded 10 "$BIN/08-context-timeout" $args
-        [ "$status" -eq 2 ] && [ -z "$output" ] && [ "$(wc -l <<<"$stderr")" -eq 1 ] &&
-            [[ $stderr == "08-context-timeout: "*"usage: 08-context-timeout "* ]] ||
-            { echo "args '$args': status $status, stdout '$output', stderr '$stderr'"; return 1; }
-    done
+        run_bounded 5 "$BIN/08-context-timeout" $args
+        assert_equal "${stderr_lines[0]}" "$want"
+    done <<'EOF'
+--timeout|flag needs an argument: -timeout
+--timeout 0|invalid value "0s" for flag -timeout: must be 1us..10s
+--timeout -5ms|invalid value "-5ms" for flag -timeout: must be 1us..10s
+--work 11s|invalid value "11s" for flag -work: must be 1us..10s
+--work 10|invalid value "10" for flag -work: parse error
+-x|flag provided but not defined: -x
+--break=1|invalid boolean value "1" for -break: must be one of sleep
+now|unexpected argument: now
+EOF
 }
