@@ -58,8 +58,6 @@ every_request_once() {
     for l in $LIMITERS; do
         [[ "$(lane "$l")" == *" (configured 5/s): held" ]] || { echo "$(lane "$l")"; return 1; }
     done
-    # The throttle lets nothing through before its first tick.
-    [[ "$(lane ticker)" == "ticker: 15 through, 0 at once, then 15 at "* ]]
     assert_equal "${lines[-2]}" "main: every limiter held its limit: never more than burst + rate x elapsed"
     assert_equal "${lines[-1]}" "main: goroutines left: 1 (main)"
 }
@@ -113,14 +111,16 @@ every_request_once() {
         [[ "$(lane "$l")" == *": BLOWN: #"*" through at "*", not allowed before "* ]] ||
             { echo "$(lane "$l")"; return 1; }
     done
-    # A limiter full of tokens for each request: they all go at once.
-    [[ "$(lane token)" == "token: 15 through, 15 at once, then 0 "* ]]
+    # A bucket full of tokens for each request: far more than the burst of 3 go at once.
+    [[ "$(lane token)" =~ ^token:\ 15\ through,\ ([0-9]+)\ at\ once ]]
+    [ "${BASH_REMATCH[1]}" -gt 3 ]
     assert_equal "${lines[-2]}" "main: 5 of 5 limiters let more through than burst + rate x elapsed"
     assert_equal "${lines[-1]}" "main: goroutines left: 1 (main)"
 }
 
 @test "patterns/rate-limit: --break alone means --break=per-request" {
-    run_bounded 20 "$BIN/patterns/rate-limit" --break -n 8
+    # 30 requests: blown by far, however late a loaded machine starts them.
+    run_bounded 20 "$BIN/patterns/rate-limit" --break -n 30
     assert_failure 1
     assert_line "main: 5 of 5 limiters let more through than burst + rate x elapsed"
 }
