@@ -28,7 +28,7 @@
 
 #define MAX_FETCHES 100
 
-enum status { DONE, FAILED, CANCELLED };
+enum status { NOT_STARTED, DONE, FAILED, CANCELLED };
 
 typedef struct fetch {
     int id;
@@ -152,7 +152,7 @@ int main(int argc, char **argv) {
 
     /* What ran, and what ran on after the first error: a fetch whose work
      * was still due after it and that finished it anyway. */
-    int count[3] = {0}, ran_on = 0;
+    int count[4] = {0}, ran_on = 0;
     duration wasted = 0, failed_at = atomic_load(&first_error_at);
     for (int i = 0; i < n; i++) {
         fetch *f = &fetches[i];
@@ -166,9 +166,11 @@ int main(int argc, char **argv) {
     if (err)
         printf("main: the first error: %s\n", err);
     else
-        printf("main: no error: all %d fetched\n", n);
+        printf("main: no error\n");
     printf("main: %d done, %d failed, %d cancelled; at most %d at once ", count[DONE],
            count[FAILED], count[CANCELLED], atomic_load(&peak));
+    if (count[NOT_STARTED])
+        printf("(%d never started) ", count[NOT_STARTED]);
     if (plain)
         printf("(no limit)\n");
     else

@@ -26,7 +26,8 @@ import (
 )
 
 const (
-	done = iota
+	notStarted = iota
+	done
 	failed
 	cancelled
 )
@@ -143,7 +144,7 @@ func main() {
 
 	// What ran, and what ran on after the first error: a fetch whose work
 	// was still due after it and that finished it anyway.
-	var count [3]int
+	var count [4]int
 	ranOn, wasted, failedAt := 0, time.Duration(0), time.Duration(firstErrorAt.Load())
 	for i := 0; i < n; i++ {
 		f := &fetches[i]
@@ -156,10 +157,13 @@ func main() {
 	if err != nil {
 		fmt.Printf("main: the first error: %v\n", err)
 	} else {
-		fmt.Printf("main: no error: all %d fetched\n", n)
+		fmt.Printf("main: no error\n")
 	}
 	fmt.Printf("main: %d done, %d failed, %d cancelled; at most %d at once ", count[done],
 		count[failed], count[cancelled], peak.Load())
+	if count[notStarted] > 0 {
+		fmt.Printf("(%d never started) ", count[notStarted])
+	}
 	if plain {
 		fmt.Printf("(no limit)\n")
 	} else {

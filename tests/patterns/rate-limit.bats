@@ -33,6 +33,14 @@ timeline_shows() {
     fi
 }
 
+# last_column NAME: the column (from 0) of the last request in limiter NAME's timeline.
+last_column() {
+    local strip
+    strip=$(sed -n "s/^$1  *\([.0-9+]*\)$/\1/p" <<<"$output")
+    strip=${strip%"${strip##*[0-9+]}"} # the trailing dots off
+    echo $((${#strip} - 1))
+}
+
 # every_request_once N: each limiter let N requests through, at once or
 # after waiting, none gave up, and its timeline shows N.
 every_request_once() {
@@ -60,6 +68,12 @@ every_request_once() {
     done
     assert_equal "${lines[-2]}" "main: every limiter held its limit: never more than burst + rate x elapsed"
     assert_equal "${lines[-1]}" "main: goroutines left: 1 (main)"
+    # Whatever the program's own check says: the 15th request cannot go before
+    # (15 - burst) x 200 ms, i.e. column (15 - burst) x 2 of 100 ms, or later.
+    # Timers never fire early, so a loaded machine only moves it right.
+    [ "$(last_column ticker)" -ge 30 ] && [ "$(last_column bursty)" -ge 24 ] &&
+        [ "$(last_column token)" -ge 24 ] && [ "$(last_column leaky)" -ge 28 ] &&
+        [ "$(last_column window)" -ge 20 ] || { echo "a lane finished too soon: $output"; return 1; }
 }
 
 @test "patterns/rate-limit: the measured rate is within 10% of the configured one (30 requests, ~6 s)" {
