@@ -157,8 +157,9 @@ ifeq ($(HAVE_GO),yes)
 		$(GO_TEST_ENV) bats $(BATS_FLAGS) --filter-tags '!stress' $(LESSON_BATS); fi
 endif
 
-# One lesson's tests: make test/05-worker-pool, make test/patterns/tee.
-test/%: deps $(BUILD)/bin/% $(LIB)
+# One lesson's tests: make test/05-worker-pool, make test/patterns/tee. The
+# test programs too: a lab lesson may have one of its own (test_rate_limit).
+test/%: deps $(BUILD)/bin/% $(LIB) tests
 	@$(MAKE) --no-print-directory SAN=thread $(TSAN_BUILD)/bin/$* >/dev/null
 	bats $(BATS_FLAGS) --filter-tags '!stress' tests/$*.bats
 ifeq ($(HAVE_GO),yes)

@@ -149,9 +149,8 @@ every_request_once() {
 
 @test "patterns/rate-limit: the limiters on a fake clock: every admission at its exact instant (tests/test_rate_limit.c)" {
     c_only "the C test program of rate_limit.h"
-    # Built by the Makefile's rule for tests/test_*.c (make, make test), here
-    # too when only this lesson's tests run; the Makefile passes its variant.
-    make -s -C "$TOP" --no-print-directory "${TESTBIN#"$TOP"/}/test_rate_limit"
+    # Built by the Makefile's rule for tests/test_*.c: make test and make
+    # test/LESSON build every test program first.
     run_cases test_rate_limit
 }
 
