@@ -76,8 +76,7 @@ void waitq_push(struct waitq *q, struct waiter *w) {
     w->queued = true;
 }
 
-void waitq_remove(struct waitq *q, struct waiter *w) {
-    RT_CHECK(w->queued, "chan: removing a waiter that is not queued");
+static void waitq_unlink(struct waitq *q, struct waiter *w) {
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -90,12 +89,19 @@ void waitq_remove(struct waitq *q, struct waiter *w) {
     w->queued = false;
 }
 
+void waitq_remove(struct waitq *q, struct waiter *w) {
+    RT_CHECK(w->queued, "chan: removing a waiter that is not queued");
+    waitq_unlink(q, w);
+}
+
 /* Takes the first waiter that can still be completed, claiming its select if
  * it belongs to one; drops stale select waiters on the way. */
 static struct waiter *waitq_claim(struct waitq *q) {
     struct waiter *w;
     while ((w = q->first) != NULL) {
-        waitq_remove(q, w);
+        /* The first of a queue is queued: no check, and the handoff's
+         * registers stay as they were without one. */
+        waitq_unlink(q, w);
         if (!w->sel)
             return w;
         int free_ = 0;

@@ -27,8 +27,9 @@
 
 #include <stddef.h>
 
-_Noreturn void go_panic(const char *msg);
-_Noreturn void go_fatal(const char *msg);
+/* cold: the compiler lays their calls out of the fast paths' way. */
+_Noreturn __attribute__((cold)) void go_panic(const char *msg);
+_Noreturn __attribute__((cold)) void go_fatal(const char *msg);
 
 #define RT_CHECK(cond, msg) (__builtin_expect(!!(cond), 1) ? (void)0 : go_fatal(msg))
 
