@@ -34,7 +34,7 @@ LDLIBS := -pthread
 PATH_LESSONS := $(sort $(patsubst %/main.c,%,$(wildcard [0-9][0-9]-*/main.c)))
 LAB_LESSONS := $(sort $(patsubst %/main.c,%,$(wildcard patterns/*/main.c)))
 EXERCISES := $(PATH_LESSONS) $(LAB_LESSONS)
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*.c common/internal/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libcommon.a
 TEST_SRC := $(wildcard tests/test_*.c)

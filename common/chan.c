@@ -1,4 +1,4 @@
-/* chan.c: Go's channels.
+/* chan.c: Go's channels, after runtime/chan.go.
  *
  * Invariants, true whenever a channel's lock is free:
  * - count <= cap; the buffer holds count values starting at slot head.
@@ -8,17 +8,25 @@
  *   a receive case on the same unbuffered channel. Stale select waiters (whose
  *   select was already completed elsewhere) may sit in either queue until
  *   someone drops them.
+ * - A waiter is queued exactly while its queued flag is set; a goroutine
+ *   woken from a plain send or receive is in no queue any more.
  * - A closed channel has empty queues: close wakes everyone.
+ * - refs >= 1 while the channel exists; the last chan_free frees it.
+ * The checks (RT_CHECK) that guard these cost one predictable branch each, on
+ * values the operation holds already.
  *
- * Locking: one lock per channel (an rt_mutex, see runtime.h). select.c locks several channels,
- * always in order of address. Nothing else is locked while a channel lock is held.
+ * Locking order: one lock per channel (an rt_mutex, internal/lock.h), the
+ * innermost lock of common/: timers and contexts may hold theirs while they
+ * take it, never the other way. select.c locks several channels, always in
+ * order of address. A goroutine is woken (g_ready) only after the lock is
+ * released.
  */
 #include "common/chan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/chan_internal.h"
+#include "common/internal/chan_internal.h"
 
 chan *chan_make(size_t elem_size, size_t cap) {
     if (elem_size == 0)
@@ -39,18 +47,25 @@ chan *chan_make(size_t elem_size, size_t cap) {
 
 chan *chan_ref(chan *c) {
     if (c)
-        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+        RT_CHECK(atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed) > 0,
+                 "chan: chan_ref of a freed channel");
     return c;
 }
 
 void chan_free(chan *c) {
-    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+    if (!c)
         return;
+    int refs = atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel);
+    if (refs != 1) {
+        RT_CHECK(refs > 1, "chan: reference count below zero");
+        return;
+    }
     free(c->buf);
     free(c);
 }
 
 void waitq_push(struct waitq *q, struct waiter *w) {
+    RT_CHECK(!w->queued, "chan: a waiter queued twice");
     w->next = NULL;
     w->prev = q->last;
     if (q->last)
@@ -61,7 +76,7 @@ void waitq_push(struct waitq *q, struct waiter *w) {
     w->queued = true;
 }
 
-void waitq_remove(struct waitq *q, struct waiter *w) {
+static void waitq_unlink(struct waitq *q, struct waiter *w) {
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -74,12 +89,19 @@ void waitq_remove(struct waitq *q, struct waiter *w) {
     w->queued = false;
 }
 
+void waitq_remove(struct waitq *q, struct waiter *w) {
+    RT_CHECK(w->queued, "chan: removing a waiter that is not queued");
+    waitq_unlink(q, w);
+}
+
 /* Takes the first waiter that can still be completed, claiming its select if
  * it belongs to one; drops stale select waiters on the way. */
 static struct waiter *waitq_claim(struct waitq *q) {
     struct waiter *w;
     while ((w = q->first) != NULL) {
-        waitq_remove(q, w);
+        /* The first of a queue is queued: no check, and the handoff's
+         * registers stay as they were without one. */
+        waitq_unlink(q, w);
         if (!w->sel)
             return w;
         int free_ = 0;
@@ -106,6 +128,7 @@ bool chan_send_locked(chan *c, const void *elem, struct waiter **wake) {
     struct waiter *w = waitq_claim(&c->recvq);
     if (w) {
         /* A receiver waits, so the buffer is empty: hand the value over. */
+        RT_CHECK(c->count == 0, "chan: a receiver waits while values are buffered");
         if (w->elem)
             memcpy(w->elem, elem, c->elem_size);
         w->success = true;
@@ -123,6 +146,7 @@ bool chan_send_locked(chan *c, const void *elem, struct waiter **wake) {
 bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake) {
     struct waiter *w = waitq_claim(&c->sendq);
     if (w) {
+        RT_CHECK(c->count == c->cap, "chan: a sender waits while the buffer has room");
         if (c->cap == 0) {
             if (elem)
                 memcpy(elem, w->elem, c->elem_size);
@@ -177,6 +201,7 @@ void chan_send(chan *c, const void *elem) {
     waitq_push(&c->sendq, &self);
     rt_unlock(&c->lock);
     g_park(self.g);
+    RT_CHECK(!self.queued, "chan: a sender woken while still queued");
     if (!self.success)
         go_panic("send on closed channel");
 }
@@ -197,6 +222,7 @@ bool chan_recv(chan *c, void *elem) {
     waitq_push(&c->recvq, &self);
     rt_unlock(&c->lock);
     g_park(self.g);
+    RT_CHECK(!self.queued, "chan: a receiver woken while still queued");
     return self.success;
 }
 
@@ -224,6 +250,7 @@ void chan_close(chan *c) {
     struct waiter *list = NULL;
     claim_all(&c->recvq, &list, c->elem_size, true);
     claim_all(&c->sendq, &list, c->elem_size, false);
+    RT_CHECK(!c->recvq.first && !c->sendq.first, "chan: a waiter left queued on a closed channel");
     rt_unlock(&c->lock);
     while (list) {
         /* Read next first: once woken, the waiter's stack frame may go. */

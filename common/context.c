@@ -13,9 +13,11 @@
  *   `registered` is true; both are guarded by the ancestor's mu. The list
  *   holds a reference to each child.
  * - References: the caller's (ctx_free), each child's on its parent, the
- *   ancestor's list, an armed deadline timer's, the signal registry's.
+ *   ancestor's list, an armed deadline timer's, the signal registry's. refs
+ *   never goes below zero: the last one frees the context.
  *
- * Locking order: a context's mu, then its done channel's lock. Never two
+ * Locking order: a context's mu, then the timer heap's (a deadline is armed
+ * under mu), then a channel's lock (done is closed under mu). Never two
  * contexts' mu at once: cancel takes the children list out under mu and
  * cancels them after letting go. The signal registry lock is never held while
  * a context is cancelled.
@@ -31,8 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/runtime.h"
-#include "common/timer_internal.h"
+#include "common/internal/runtime.h"
+#include "common/internal/timer_internal.h"
 
 const char context_canceled[] = "context canceled";
 const char deadline_exceeded[] = "context deadline exceeded";
@@ -70,8 +72,12 @@ context *ctx_background(void) {
 }
 
 static void ctx_unref(context *ctx) {
-    while (ctx && ctx->kind != CTX_BACKGROUND &&
-           atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) == 1) {
+    while (ctx && ctx->kind != CTX_BACKGROUND) {
+        int refs = atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel);
+        if (refs != 1) {
+            RT_CHECK(refs > 1, "context: reference count below zero");
+            return;
+        }
         context *parent = ctx->parent;
         if (ctx->kind == CTX_CANCEL) {
             chan_free(ctx->done);
@@ -362,7 +368,7 @@ static void set_action(int sig, void (*handler)(int)) {
     sa.sa_handler = handler;
     /* No SA_RESTART: a goroutine asleep on its futex returns from the wait
      * with EINTR, which lets ThreadSanitizer run a handler it deferred (see
-     * futex_wait in go.c). Every wait in common/ loops on EINTR. */
+     * futex_wait in internal/os.c). Every wait in common/ loops on EINTR. */
     sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, NULL);

@@ -1,6 +1,15 @@
 /* errgroup.c: golang.org/x/sync/errgroup, built on a WaitGroup, a context
  * and, for a limit, a buffered channel used as a semaphore (one token per
  * active goroutine), exactly as the Go package does.
+ *
+ * Invariants:
+ * - wg counts the goroutines started and not finished; with a limit, sem
+ *   holds one token for each of them, taken before the start and given back
+ *   after the function returned.
+ * - err goes from NULL to the first error once, under mu, and never changes.
+ *
+ * Locking order: mu alone, never held while the context is cancelled or a
+ * channel is used.
  */
 #include "common/errgroup.h"
 
@@ -9,7 +18,7 @@
 #include <stdlib.h>
 
 #include "common/go.h"
-#include "common/runtime.h"
+#include "common/internal/panic.h"
 #include "common/select.h"
 #include "common/sync.h"
 

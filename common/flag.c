@@ -5,6 +5,11 @@
  * here is shared between threads: flags are parsed in main before the first
  * go(). Every message is Go's, so that a lesson and its Go twin print the same
  * lines.
+ *
+ * Invariants: nflags <= MAX_FLAGS; no two flags share a name; each flag's
+ * variable holds its default until flag_parse sets it.
+ *
+ * Locking order: none; flags are registered and parsed by one thread.
  */
 #include "common/flag.h"
 
@@ -16,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/runtime.h"
+#include "common/internal/panic.h"
 
 enum flag_kind { FLAG_INT, FLAG_BOOL, FLAG_DURATION, FLAG_STRING, FLAG_MODE };
 

@@ -1,5 +1,14 @@
 /* select.c: Go's select statement, after runtime/select.go.
  *
+ * Invariants:
+ * - A blocked select has one waiter per non-nil case, all sharing one
+ *   select_state, which exactly one operation claims (done goes 0 -> 1, once)
+ *   and marks with the case it completed (fired). When the select wakes,
+ *   fired names a case, and that case's waiter is in no queue any more.
+ * - Once the select returns, none of its waiters is queued anywhere: they
+ *   live on its stack (or in its malloc'd arrays), which is about to go.
+ *
+ * Phases:
  * 1. Visit the cases in a random order (so that no ready case starves) with
  *    every distinct channel locked, in order of address (so that two selects
  *    over the same channels cannot deadlock each other). The first ready case
@@ -8,13 +17,17 @@
  * 3. Otherwise enqueue one waiter per case, unlock everything and park. The
  *    operation that claims the shared select_state completes exactly one case
  *    and wakes us; we relock to take our other waiters out of their queues.
+ *
+ * Locking order: every distinct channel of the cases, in order of address,
+ * released in the opposite order; each waiter's goroutine is woken only after
+ * all of them are released. Nothing but channel locks is held meanwhile.
  */
 #include "common/select.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "common/chan_internal.h"
+#include "common/internal/chan_internal.h"
 
 /* Cases handled with stack arrays; more take a trip to malloc. */
 #define SELECT_STACK_CASES 16
@@ -82,6 +95,7 @@ static int select_impl(select_case *cases, int n, bool block) {
     plan(cases, n, order, &norder, locks, &nlocks);
     lock_all(locks, nlocks);
 
+    /* 1. Look for a case that can proceed now, in random order. */
     for (int i = 0; i < norder; i++) {
         select_case *sc = &cases[order[i]];
         bool done;
@@ -100,6 +114,7 @@ static int select_impl(select_case *cases, int n, bool block) {
         }
     }
 
+    /* 2. One did, or there is a default. */
     if (chosen != SELECT_DEFAULT || !block) {
         unlock_all(locks, nlocks);
         if (wake)
@@ -112,6 +127,7 @@ static int select_impl(select_case *cases, int n, bool block) {
         g_block_forever();
     }
 
+    /* 3. Enqueue a waiter on every case's channel and park. */
     struct select_state st = {.fired = -1};
     atomic_init(&st.done, 0);
     struct g *self = g_current();
@@ -125,6 +141,14 @@ static int select_impl(select_case *cases, int n, bool block) {
     unlock_all(locks, nlocks);
     g_park(self);
 
+    /* Woken: one operation claimed us and completed the chosen case. Take
+     * the other waiters out of their queues (some may already be dropped as
+     * stale). */
+    chosen = st.fired;
+    RT_CHECK(atomic_load_explicit(&st.done, memory_order_relaxed) == 1 && chosen >= 0 &&
+                 chosen < n && cases[chosen].c,
+             "select: woken with no case chosen");
+    RT_CHECK(!waiters[chosen].queued, "select: the chosen case still queued after its wake-up");
     lock_all(locks, nlocks);
     for (int i = 0; i < n; i++) {
         select_case *sc = &cases[i];
@@ -133,7 +157,6 @@ static int select_impl(select_case *cases, int n, bool block) {
     }
     unlock_all(locks, nlocks);
 
-    chosen = st.fired;
     if (cases[chosen].dir == SELECT_SEND) {
         if (!waiters[chosen].success)
             go_panic("send on closed channel");

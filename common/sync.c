@@ -3,18 +3,23 @@
  * Invariants (under wg->mu): count >= 0; waiters is non-empty only while
  * count > 0. A waiter is a record on the waiting goroutine's stack; the
  * goroutine that brings the counter to zero takes the whole list and wakes
- * each one, so a waiter never re-checks and never misses the zero.
+ * each one, so a waiter never re-checks and never misses the zero: a
+ * goroutine woken in wg_wait finds its record marked released.
+ *
+ * Locking order: wg->mu and o->mu are taken alone. wg->mu is let go before any
+ * waiter is woken; o->mu is held while fn runs, so fn must not call once_do
+ * on the same once (Go's Once deadlocks there too).
  */
 #include "common/sync.h"
 
 #include <stddef.h>
 
-#include "common/go.h"
-#include "common/runtime.h"
+#include "common/internal/runtime.h"
 
 struct wg_waiter {
     struct wg_waiter *next;
     struct g *g;
+    bool released; /* set by the goroutine that brought the counter to zero */
 };
 
 void wg_init(waitgroup *wg) {
@@ -25,6 +30,7 @@ void wg_init(waitgroup *wg) {
 
 void wg_add(waitgroup *wg, long delta) {
     pthread_mutex_lock(&wg->mu);
+    RT_CHECK(wg->count > 0 || !wg->waiters, "sync: WaitGroup waiters while the counter is zero");
     wg->count += delta;
     if (wg->count < 0) {
         pthread_mutex_unlock(&wg->mu);
@@ -38,6 +44,7 @@ void wg_add(waitgroup *wg, long delta) {
     pthread_mutex_unlock(&wg->mu);
     while (w) {
         struct wg_waiter *next = w->next; /* w goes once its goroutine wakes */
+        w->released = true;
         g_ready(w->g);
         w = next;
     }
@@ -57,11 +64,17 @@ void wg_wait(waitgroup *wg) {
     wg->waiters = &self;
     pthread_mutex_unlock(&wg->mu);
     g_park(self.g);
+    RT_CHECK(self.released, "sync: wg_wait woken before the counter reached zero");
+}
+
+/* What the goroutine of wg_go calls when its function returns. */
+static void done_fn(void *wg) {
+    wg_done(wg);
 }
 
 void wg_go(waitgroup *wg, void (*fn)(void *arg), void *arg) {
     wg_add(wg, 1);
-    go_spawn(fn, arg, wg);
+    go_spawn(fn, arg, done_fn, wg);
 }
 
 void once_do(once *o, void (*fn)(void *arg), void *arg) {

@@ -1,8 +1,13 @@
 /* timer.c: time, timers and tickers, served by one timer thread.
  *
+ * The floor above channels: the timer thread delivers on channels (without
+ * blocking, as it is no goroutine), and counts pending entries as wakers for
+ * the runtime's deadlock detector.
+ *
  * Invariants (under heap_mu):
  * - heap is a binary min-heap on when; entry->heap_index is its position, or
- *   NOT_IN_HEAP for an entry that is not armed.
+ *   NOT_IN_HEAP for an entry that is not armed. An entry is in the heap at
+ *   most once.
  * - Every armed entry counts as one waker for the deadlock detector, from
  *   arming until it has fired (value delivered, callback returned) or been
  *   stopped.
@@ -21,8 +26,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/chan_internal.h"
-#include "common/timer_internal.h"
+#include "common/internal/chan_internal.h"
+#include "common/internal/clock.h"
+#include "common/internal/runtime.h"
+#include "common/internal/timer_internal.h"
 
 #define NOT_IN_HEAP SIZE_MAX
 
@@ -33,9 +40,7 @@ static size_t heap_len, heap_cap;
 static pthread_once_t timer_thread_once = PTHREAD_ONCE_INIT;
 
 instant time_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (instant)ts.tv_sec * SECOND + ts.tv_nsec;
+    return rt_nanotime();
 }
 
 duration time_since(instant t) {
@@ -84,6 +89,7 @@ static void heap_down(size_t i) {
 }
 
 static void heap_push(struct timer_entry *e) {
+    RT_CHECK(e->heap_index == NOT_IN_HEAP, "timer: an entry armed twice");
     if (heap_len == heap_cap) {
         heap_cap = heap_cap ? 2 * heap_cap : 64;
         heap = realloc(heap, heap_cap * sizeof *heap);
@@ -97,6 +103,7 @@ static void heap_push(struct timer_entry *e) {
 
 static void heap_remove(struct timer_entry *e) {
     size_t i = e->heap_index;
+    RT_CHECK(i < heap_len && heap[i] == e, "timer: removing an entry that is not in the heap");
     heap_len--;
     if (i != heap_len) {
         heap[i] = heap[heap_len];

@@ -70,8 +70,9 @@ bool timer_stop(timer *t);
 bool timer_reset(timer *t, duration d);
 void timer_free(timer *t);
 
-/* Ticks every period (period > 0; a smaller one is a fatal error, as Go's
- * NewTicker panics). */
+/* Ticks every period. period must be > 0: a smaller one panics, as Go's
+ * NewTicker does ("panic: non-positive interval for NewTicker"; ticker_reset:
+ * "... for Ticker.Reset"). */
 ticker *ticker_new(duration period);
 void ticker_stop(ticker *t);
 void ticker_reset(ticker *t, duration period);

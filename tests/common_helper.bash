@@ -28,3 +28,12 @@ expect_deadlock() {
     [[ "$stderr" == "fatal error: all goroutines are asleep - deadlock!"* ]]
     [ "$status" -eq 2 ]
 }
+
+# expect_fatal PROG CASE MESSAGE: the case ends the process with Go's fatal
+# error, "fatal error: MESSAGE", as the first line of stderr, and status 2.
+expect_fatal() {
+    run_bounded 30 "$TESTBIN/$1" "$2"
+    printf 'status %s, stdout:\n%s\nstderr:\n%s\n' "$status" "$output" "$stderr" >&2
+    [ "${stderr%%$'\n'*}" = "fatal error: $3" ]
+    [ "$status" -eq 2 ]
+}

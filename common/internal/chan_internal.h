@@ -1,26 +1,44 @@
-/* chan_internal.h: the channel's insides, shared by chan.c and select.c.
+/* chan_internal.h: the channel's insides, shared by chan.c, select.c and the
+ * timer thread (timer.c). Not for exercises.
  *
- * A goroutine that blocks on a channel puts a waiter record, living on its
- * own stack, into the channel's sendq or recvq and parks. The goroutine that
- * completes the operation takes the waiter out of the queue, copies the value
- * into or out of it, sets success, and only then wakes it: the woken goroutine
- * never retries and nobody can overtake it.
+ * There are up to three players: the goroutine that blocks, the goroutine
+ * that completes its operation, and the channel between them. A goroutine
+ * that blocks on a channel puts a waiter record, living on its own stack, into
+ * the channel's sendq or recvq and parks. The goroutine that completes the
+ * operation takes the waiter out of the queue, copies the value into or out of
+ * it, sets success, and only then wakes it: the woken goroutine never retries
+ * and nobody can overtake it.
  *
  * A select puts one waiter per case into the queues of several channels; they
  * share one select_state. Whoever first wins the compare-and-swap on
  * select_state.done completes the select; the others find the waiter stale,
  * drop it from their queue and move on. The select removes what is left of
  * its waiters after it wakes.
+ *
+ * Contract of the functions below (all in chan.c):
+ * - waitq_push and waitq_remove need c's lock. A waiter is in at most one
+ *   queue; pushing a queued waiter, or removing one that is not queued, is a
+ *   fatal error.
+ * - chan_send_locked and chan_recv_locked need c's lock and never block: they
+ *   complete the operation now if they can, and return false otherwise. A
+ *   waiter they took from a queue is returned in *wake, for the caller to
+ *   g_ready after unlocking (never under the lock: the woken goroutine would
+ *   spin on it). chan_send_locked must not be called on a closed channel.
+ * - chan_cannot_proceed reads without the lock.
+ * - chan_offer and chan_poll take the lock themselves, never block and never
+ *   panic: they are for the timer thread, which is not a goroutine.
+ * Ownership: a waiter belongs to the goroutine on whose stack it lives; a
+ * queue only borrows it until the waiter is woken.
  */
-#ifndef COMMON_CHAN_INTERNAL_H
-#define COMMON_CHAN_INTERNAL_H
+#ifndef COMMON_INTERNAL_CHAN_INTERNAL_H
+#define COMMON_INTERNAL_CHAN_INTERNAL_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "common/chan.h"
-#include "common/runtime.h"
+#include "common/internal/runtime.h"
 
 struct select_state {
     atomic_int done; /* 0 until one operation claims the select */
@@ -53,7 +71,7 @@ struct chan {
     _Alignas(64) size_t elem_size;
     size_t cap;         /* buffer slots; 0 for an unbuffered channel */
     unsigned char *buf; /* cap * elem_size bytes */
-    atomic_int refs;
+    atomic_int refs;    /* references given out and not yet given back */
 };
 
 /* closed, count and the queues' first pointers are also read without the
@@ -67,9 +85,8 @@ struct chan {
 void waitq_push(struct waitq *q, struct waiter *w);
 void waitq_remove(struct waitq *q, struct waiter *w);
 
-/* With c locked: complete a send or receive now if possible. A waiter taken
- * from a queue to complete is returned in *wake, for the caller to g_ready
- * after unlocking. chan_recv_locked sets *ok like chan_recv's result. */
+/* With c locked: complete a send or receive now if possible. chan_recv_locked
+ * sets *ok like chan_recv's result. */
 bool chan_send_locked(chan *c, const void *elem, struct waiter **wake);
 bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake);
 
@@ -77,8 +94,7 @@ bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake);
  * may act as if it observed the channel at that moment). */
 bool chan_cannot_proceed(chan *c, bool send);
 
-/* Non-blocking send and receive that never block nor panic, for the timer
- * thread (which is not a goroutine): false when they could not proceed. */
+/* Non-blocking send and receive: false when they could not proceed. */
 bool chan_offer(chan *c, const void *elem);
 bool chan_poll(chan *c, void *elem);
 

@@ -1,0 +1,40 @@
+/* os.c: futex waits and the count of cores.
+ *
+ * Invariants: rt_ncpu >= 1, written once before main and read-only after.
+ *
+ * Locking order: none; a futex wait holds no lock of common/ (its callers let
+ * go of theirs first).
+ */
+#include "common/internal/os.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
+
+uint32_t rt_ncpu = 1;
+
+/* 101: before any other constructor of common/ (go.c's makes main's record). */
+__attribute__((constructor(101))) static void count_cpus(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    rt_ncpu = n > 0 ? (uint32_t)n : 1;
+}
+
+/* After EINTR: a signal arrived (signal contexts install their handler
+ * without SA_RESTART). ThreadSanitizer defers a handler to the thread's next
+ * intercepted call, and a raw futex is none: make one, so that the handler
+ * runs now rather than never. Elsewhere a harmless query. */
+static void let_deferred_handlers_run(void) {
+    sigset_t mask;
+    pthread_sigmask(SIG_SETMASK, NULL, &mask);
+}
+
+void futex_wait(_Atomic uint32_t *addr, uint32_t val) {
+    if (syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0) != 0 && errno == EINTR)
+        let_deferred_handlers_run();
+}
+
+void futex_wait_for(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
+    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+    if (syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0) != 0 && errno == EINTR)
+        let_deferred_handlers_run();
+}
