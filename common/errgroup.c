@@ -85,7 +85,7 @@ static void start(errgroup *g, errgroup_fn fn, void *arg) {
     struct task *t = xmalloc(sizeof *t);
     *t = (struct task){.g = g, .fn = fn, .arg = arg};
     wg_add(&g->wg, 1);
-    go(run, t);
+    go_named(run, t, "a function of errgroup_go");
 }
 
 void errgroup_go(errgroup *g, errgroup_fn fn, void *arg) {

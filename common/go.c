@@ -14,14 +14,20 @@
  *   are not counted by the deadlock detector nor by go_num_goroutines. A
  *   record is on idle_list exactly while its idle flag is set.
  *
- * Locking order: free_mu and idle_mu are leaves: each is held for a few list
- * operations and nothing else is taken under it.
+ * - live_list holds exactly the goroutines started by go() that have not
+ *   returned from their function (the leak check's view); a record is on it
+ *   from go_spawn until goroutine_main's fn returns.
+ *
+ * Locking order: free_mu, idle_mu and live_mu are leaves: each is held for a
+ * few list operations and nothing else is taken under it (go_leaks prints
+ * under live_mu, and printing takes only stdio's lock).
  */
 #include "common/go.h"
 
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,6 +47,11 @@ static struct g *free_list; /* guarded by free_mu */
 static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct g *idle_list; /* guarded by idle_mu */
 static int idle_count;      /* guarded by idle_mu */
+
+/* The goroutines started by go() that are still running their function. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct g *live_list; /* guarded by live_mu */
+static atomic_long next_goid = 2; /* main is goroutine 1, as in Go */
 
 static _Thread_local struct g *current;
 static pthread_key_t foreign_key; /* destructor counts out foreign threads */
@@ -85,12 +96,19 @@ static void foreign_exit(void *p) {
     goroutine_end();
 }
 
+static void leak_check_at_exit(void);
+
 /* The main thread is a goroutine from the start. 102: after os.c has counted
  * the cores. */
 __attribute__((constructor(102))) static void runtime_init(void) {
     pthread_key_create(&foreign_key, foreign_exit);
     current = g_alloc();
+    current->goid = 1;
+    current->name = "main";
     goroutine_begin();
+    const char *check = getenv("GOLEAK");
+    if (check && strcmp(check, "1") == 0)
+        atexit(leak_check_at_exit);
 }
 
 struct g *g_current(void) {
@@ -154,12 +172,38 @@ static bool idle_wait(struct g *g) {
     return true;
 }
 
+static void live_add(struct g *g, const char *name) {
+    g->name = name;
+    g->goid = atomic_fetch_add(&next_goid, 1);
+    pthread_mutex_lock(&live_mu);
+    g->live_prev = NULL;
+    g->live_next = live_list;
+    if (live_list)
+        live_list->live_prev = g;
+    live_list = g;
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(struct g *g) {
+    pthread_mutex_lock(&live_mu);
+    RT_CHECK(g->live_prev || live_list == g, "go: a goroutine missing from the live list");
+    if (g->live_prev)
+        g->live_prev->live_next = g->live_next;
+    else
+        live_list = g->live_next;
+    if (g->live_next)
+        g->live_next->live_prev = g->live_prev;
+    g->live_prev = g->live_next = NULL;
+    pthread_mutex_unlock(&live_mu);
+}
+
 static void *goroutine_main(void *p) {
     struct g *g = p;
     current = g;
     do {
         RT_CHECK(g->fn != NULL, "go: a goroutine with no function");
         g->fn(g->arg);
+        live_remove(g);
         if (g->done)
             g->done(g->done_arg);
         goroutine_end();
@@ -170,7 +214,8 @@ static void *goroutine_main(void *p) {
 }
 
 /* Hands fn to an idle thread, if there is one. */
-static bool reuse_idle(void (*fn)(void *), void *arg, void (*done)(void *), void *done_arg) {
+static bool reuse_idle(void (*fn)(void *), void *arg, const char *name, void (*done)(void *),
+                       void *done_arg) {
     pthread_mutex_lock(&idle_mu);
     struct g *g = idle_list;
     if (g) {
@@ -186,20 +231,23 @@ static bool reuse_idle(void (*fn)(void *), void *arg, void (*done)(void *), void
     g->arg = arg;
     g->done = done;
     g->done_arg = done_arg;
+    live_add(g, name);
     atomic_store_explicit(&g->has_work, 1, memory_order_release);
     futex_wake(&g->has_work);
     return true;
 }
 
-void go_spawn(void (*fn)(void *), void *arg, void (*done)(void *), void *done_arg) {
+void go_spawn(void (*fn)(void *), void *arg, const char *name, void (*done)(void *),
+              void *done_arg) {
     goroutine_begin();
-    if (reuse_idle(fn, arg, done, done_arg))
+    if (reuse_idle(fn, arg, name, done, done_arg))
         return;
     struct g *g = g_alloc();
     g->fn = fn;
     g->arg = arg;
     g->done = done;
     g->done_arg = done_arg;
+    live_add(g, name);
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -218,8 +266,50 @@ void go_spawn(void (*fn)(void *), void *arg, void (*done)(void *), void *done_ar
     }
 }
 
-void go(void (*fn)(void *), void *arg) {
-    go_spawn(fn, arg, NULL, NULL);
+void go_named(void (*fn)(void *), void *arg, const char *name) {
+    go_spawn(fn, arg, name, NULL, NULL);
+}
+
+/* How many goroutines of the live list are not the caller. */
+static int others_alive(void) {
+    pthread_mutex_lock(&live_mu);
+    int n = 0;
+    for (struct g *g = live_list; g; g = g->live_next)
+        n += g != current;
+    pthread_mutex_unlock(&live_mu);
+    return n;
+}
+
+int go_leaks(long long within_ns) {
+    /* goleak's retry: a goroutine ends a moment after its last statement. */
+    int64_t deadline = rt_nanotime() + within_ns;
+    while (others_alive() > 0 && rt_nanotime() < deadline) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+    }
+    pthread_mutex_lock(&live_mu);
+    int n = 0;
+    for (struct g *g = live_list; g; g = g->live_next) {
+        if (g == current)
+            continue;
+        fprintf(stderr, "leak: goroutine %ld [%s], started in %s\n", g->goid,
+                g_asleep(g) ? "blocked" : "running", g->name ? g->name : "?");
+        n++;
+    }
+    pthread_mutex_unlock(&live_mu);
+    return n;
+}
+
+/* GOLEAK=1: the leak check when main returns. A leak ends the process with
+ * status 3, after the list; what main printed goes out first. */
+static void leak_check_at_exit(void) {
+    fflush(stdout);
+    int n = go_leaks(NS_PER_SEC);
+    if (n > 0) {
+        fprintf(stderr, "leak: %d goroutine%s still running when main returned\n", n,
+                n == 1 ? "" : "s");
+        _exit(3);
+    }
 }
 
 int go_num_goroutines(void) {

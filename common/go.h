@@ -12,6 +12,17 @@
  * - If the system cannot start a thread, go() reports a fatal error and the
  *   process exits with status 2, as Go does when it cannot create an OS thread.
  *
+ * Leak check, in the spirit of uber-go/goleak: go_leaks(within) waits up to
+ * within nanoseconds for every goroutine started by go() but the caller to
+ * return, then lists on stderr each one still alive, with the function it
+ * started in and whether it is blocked, and returns how many there were:
+ *     leak: goroutine 7 [blocked], started in or_done_goroutine
+ * The wait is goleak's retry: a goroutine ends a moment after its last
+ * statement, so a check right after a wg_wait would see it. With the
+ * environment variable GOLEAK=1, the same check runs when main returns (or
+ * exit() is called): a leak then ends the process with status 3, after the
+ * list. A fatal error or a panic skips it.
+ *
  * Deadlock detection: like Go's runtime, common/ notices when every goroutine
  * (main and those started by go()) is blocked on a channel, a select or a
  * WaitGroup while no timer, ticker, deadline or signal context could wake one.
@@ -38,8 +49,14 @@
 #define GO_STACK_SIZE (64 * 1024)
 #endif
 
-/* Starts fn(arg) in a new goroutine. Never blocks. */
-void go(void (*fn)(void *arg), void *arg);
+/* Starts fn(arg) in a new goroutine. Never blocks. go() is a macro only so
+ * that the leak check can name the function: go_named is the function. */
+#define go(fn, arg) go_named((fn), (arg), #fn)
+void go_named(void (*fn)(void *arg), void *arg, const char *name);
+
+/* The goroutines still alive after waiting up to within_ns nanoseconds for
+ * them (the caller aside), each listed on stderr; 0 when none is left. */
+int go_leaks(long long within_ns);
 
 /* The number of goroutines that exist now, main included
  * (Go's runtime.NumGoroutine). */

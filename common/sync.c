@@ -74,7 +74,7 @@ static void done_fn(void *wg) {
 
 void wg_go(waitgroup *wg, void (*fn)(void *arg), void *arg) {
     wg_add(wg, 1);
-    go_spawn(fn, arg, done_fn, wg);
+    go_spawn(fn, arg, "a function of wg_go", done_fn, wg);
 }
 
 void once_do(once *o, void (*fn)(void *arg), void *arg) {

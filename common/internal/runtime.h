@@ -28,6 +28,7 @@
 
 struct g *g_current(void);
 _Noreturn void g_block_forever(void);
-void go_spawn(void (*fn)(void *), void *arg, void (*done)(void *), void *done_arg);
+void go_spawn(void (*fn)(void *), void *arg, const char *name, void (*done)(void *),
+              void *done_arg);
 
 #endif

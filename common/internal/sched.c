@@ -191,3 +191,7 @@ void g_ready(struct g *g) {
     atomic_store_explicit(&g->park_state, PARK_NOTIFIED, memory_order_release);
     futex_wake(&g->park_state);
 }
+
+bool g_asleep(struct g *g) {
+    return atomic_load_explicit(&g->park_state, memory_order_relaxed) == PARK_SLEEPING;
+}

@@ -54,6 +54,10 @@ struct g {
     _Atomic uint32_t has_work; /* idle thread: set when go() hands it fn */
     struct g *next_idle;       /* on the list of idle threads (idle_mu) */
     bool idle;                 /* on that list (idle_mu) */
+    /* For the leak check (go.c's live list, live_mu). */
+    const char *name;              /* the function go() started, as written there */
+    long goid;                     /* Go's goroutine id: main is 1 */
+    struct g *live_prev, *live_next; /* on the list of goroutines started by go() */
 };
 
 /* Readies a record for its first park (a recycled one keeps its budget). */
@@ -61,6 +65,8 @@ void g_park_init(struct g *g);
 
 void g_park(struct g *g);
 void g_ready(struct g *g);
+/* Whether g sleeps in g_park right now (a snapshot, for the leak check). */
+bool g_asleep(struct g *g);
 
 void sched_running_begin(void);
 void sched_running_end(void);

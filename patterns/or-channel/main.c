@@ -178,15 +178,6 @@ static void report(const char *name, instant start, chan *done) {
     printf("or (%s): closed after %s\n", name, duration_string(time_since(start), took));
 }
 
-/* Goroutines end a moment after their last statement: wait for that moment,
- * a bounded while, as Go's goleak does. Returns how many are left. */
-static int goroutines_at_end(void) {
-    instant deadline = time_now() + SECOND;
-    while (go_num_goroutines() > 1 && time_now() < deadline)
-        time_sleep(MILLISECOND);
-    return go_num_goroutines();
-}
-
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     int n, take;
@@ -239,8 +230,8 @@ int main(int argc, char **argv) {
 
     /* Each or_channel() goroutine starts the next level before it waits, so the
      * count is whole only once they have all returned. */
-    int left = goroutines_at_end();
+    int leaked = go_leaks(SECOND); /* names on stderr each one still alive */
     printf("goroutines of or: recursive %d, select 1\n", atomic_load(&or_goroutines));
-    printf("goroutines at the end: %d (main and %d leaked)\n", left, left - 1);
+    printf("goroutines at the end: %d (main and %d leaked)\n", 1 + leaked, leaked);
     return 0;
 }

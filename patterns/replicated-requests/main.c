@@ -141,15 +141,6 @@ static void run(const char *name, duration (*latencies)[MAX_REPLICAS], int reque
            atomic_load(&finished) - f0 - requests);
 }
 
-/* Goroutines end a moment after their last statement: wait for that moment,
- * a bounded while, as Go's goleak does. Returns how many are left. */
-static int goroutines_at_end(void) {
-    instant deadline = time_now() + SECOND;
-    while (go_num_goroutines() > 1 && time_now() < deadline)
-        time_sleep(MILLISECOND);
-    return go_num_goroutines();
-}
-
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     int requests, replicas, seed;
@@ -181,7 +172,9 @@ int main(int argc, char **argv) {
     run("replicated", latencies, requests, replicas, 0);
     run("hedged", latencies, requests, replicas, hedge);
     free(latencies);
-    int left = goroutines_at_end();
-    printf("goroutines at the end: %d (main and %d leaked)\n", left, left - 1);
+    /* The leak check (go.h): a second for the goroutines to return, then
+     * each one still alive is named on stderr. */
+    int leaked = go_leaks(SECOND);
+    printf("goroutines at the end: %d (main and %d leaked)\n", 1 + leaked, leaked);
     return 0;
 }

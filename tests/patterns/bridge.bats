@@ -45,6 +45,8 @@ load ../test_helper
         assert_success
         assert_line --regexp '^consumer: stops after [0-9]+ values and closes done$'
         assert_equal "${lines[-1]}" "goroutines at the end: 2 (main and 1 leaked)"
+        [ "$IMPL" = go ] || [[ "$stderr" =~ ^leak:\ goroutine\ [0-9]+\ \[blocked\],\ started\ in\ bridge_goroutine$ ]] ||
+            { echo "stderr: $stderr"; return 1; }
     done
 }
 
