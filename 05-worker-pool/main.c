@@ -1,64 +1,31 @@
 /* 05-worker-pool: bounded concurrency with a fixed number of workers.
  *
- * The Go program this mirrors:
- *
- *     func worker(ctx context.Context, id int, jobs <-chan int, results chan<- result) {
- *         for j := range jobs {
- *             select {
- *             case <-time.After(cost): // the work
- *                 results <- result{job: j, worker: id, value: j * j}
- *             case <-ctx.Done():       // cancelled: give up on this job
- *                 results <- result{job: j, worker: id, cancelled: true}
- *             }
- *         }
- *     }
- *
- *     func main() {
- *         ctx, cancel := context.WithTimeout(context.Background(), timeout)
- *         defer cancel()
- *         jobs, results := make(chan int, w), make(chan result)
- *         for id := 1; id <= w; id++ {
- *             go worker(ctx, id, jobs, results)
- *         }
- *         go func() { // the feeder owns jobs, so it closes it
- *             for j := 1; j <= n; j++ { jobs <- j }
- *             close(jobs)
- *         }()
- *         for i := 0; i < n; i++ { // exactly one result per job
- *             r := <-results
- *             ...
- *         }
- *     }
+ * W workers take jobs from one channel and put results on another; however
+ * many jobs come, no more than W run at once. A feeder sends the jobs and, the
+ * only sender, closes the channel; each worker ranges over it. A timeout
+ * cancels the work still to do by closing a done channel, the pattern of Go's
+ * "Pipelines and cancellation" post: a close is seen by every receiver at
+ * once, so every worker's select on done wakes. The Go program this mirrors is
+ * main.go, next to this file.
  *
  * The program also counts its goroutines (main aside) and prints the most that
  * were alive at once: for the pool, W workers + the feeder, however many jobs.
  *
  * Break it: --break (or --break=unbounded) runs the pool, then the same jobs
  * with one goroutine per job, the "10,000 goroutines" problem: nothing bounds
- * how many exist at once, and the two peaks are printed side by side:
- *
- *     for j := 1; j <= n; j++ {
- *         go func(j int) { results <- process(ctx, j) }(j)
- *     }
- *     for i := 0; i < n; i++ { r := <-results; ... }
+ * how many exist at once, and the two peaks are printed side by side.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/chan.h"
-#include "common/context.h"
+#include "common/flag.h"
 #include "common/go.h"
 #include "common/select.h"
 #include "common/sync.h"
 #include "common/timer.h"
-
-static const char synopsis[] = "usage: 05-worker-pool [-w WORKERS] [-j JOBS] [--cost DURATION] "
-                               "[--timeout DURATION] [--ordered] [--break[=unbounded]] [-h]";
 
 struct result {
     int job;
@@ -71,8 +38,8 @@ struct result {
 struct pool {
     chan *jobs;    /* int job ids: the feeder sends, workers receive */
     chan *results; /* struct result: workers send, main receives */
-    context *ctx;  /* cancelled at the timeout, if any */
-    duration cost; /* simulated work per job */
+    chan *done;    /* chan struct{}: never sent on; main closes it at the timeout */
+    duration work; /* the time a job takes */
     int njobs;
     waitgroup wg; /* every goroutine main started */
 };
@@ -85,24 +52,25 @@ struct pool {
 static atomic_int alive;
 static int peak; /* main's alone */
 
-static void start(waitgroup *wg, void (*fn)(void *), void *arg) {
+static void started(waitgroup *wg) { /* main, just before go() */
+    wg_add(wg, 1); /* before go, never in the goroutine: wg_wait must not miss it */
     int now = atomic_fetch_add(&alive, 1) + 1;
     if (now > peak)
         peak = now;
-    wg_go(wg, fn, arg);
 }
 
-static void finished(void) {
-    atomic_fetch_sub(&alive, 1); /* the goroutine's last act */
+static void finished(waitgroup *wg) { /* the goroutine's last statement */
+    atomic_fetch_sub(&alive, 1);
+    wg_done(wg);
 }
 
-/* The work: wait for cost, unless the context is cancelled first. */
+/* The work: wait for its time, unless done is closed first. */
 static struct result process(struct pool *p, int job, int worker) {
     struct result r = {.job = job, .worker = worker};
-    chan *work_done = time_after(p->cost);
-    select_case cases[2] = {select_recv(work_done, NULL), select_recv(ctx_done(p->ctx), NULL)};
-    r.cancelled = chan_select(cases, 2) == 1;
-    chan_free(work_done);
+    chan *work = time_after(p->work);
+    select_case cases[2] = {select_recv(work, NULL), select_recv(p->done, NULL)};
+    r.cancelled = chan_select(cases, 2) == 1; /* done closed: give up on this job */
+    chan_free(work);
     if (!r.cancelled)
         r.value = (long long)job * job;
     return r;
@@ -117,19 +85,23 @@ struct worker_arg {
 static void worker(void *arg) {
     struct worker_arg *w = arg;
     int job;
-    while (chan_recv(w->p->jobs, &job)) { /* jobs is <-chan int here */
+    /* practice: range over w->p->jobs: process each job, send its result */
+    while (chan_recv(w->p->jobs, &job)) { /* for job := range jobs */
         struct result r = process(w->p, job, w->id);
-        chan_send(w->p->results, &r); /* results is chan<- result here */
+        chan_send(w->p->results, &r);
     }
-    finished();
+    /* end practice */
+    finished(&w->p->wg);
 }
 
 static void feed(void *arg) {
     struct pool *p = arg;
     for (int job = 1; job <= p->njobs; job++)
         chan_send(p->jobs, &job); /* blocks while the buffer is full: backpressure */
-    chan_close(p->jobs);          /* we are the only sender, so we close */
-    finished();
+    /* practice: no more jobs: tell the workers (the feeder is the only sender) */
+    chan_close(p->jobs);
+    /* end practice */
+    finished(&p->wg);
 }
 
 /* The broken version: one goroutine per job, however many jobs there are. */
@@ -137,7 +109,7 @@ static void one_job(void *arg) {
     struct worker_arg *a = arg;
     struct result r = process(a->p, a->id, 0);
     chan_send(a->p->results, &r); /* waits until main receives it */
-    finished();
+    finished(&a->p->wg);
 }
 
 static void print_result(const struct result *r) {
@@ -147,18 +119,10 @@ static void print_result(const struct result *r) {
         printf("job %d -> %lld (worker %d)\n", r->job, r->value, r->worker);
 }
 
-static bool parse_int(const char *s, int max, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    *out = (int)v;
-    return errno == 0 && end != s && *end == '\0' && v >= 1 && v <= max;
-}
-
 /* What the command line asked for: the same for both runs of --break. */
 struct settings {
     int nworkers, njobs;
-    duration cost, timeout; /* timeout -1: none */
+    duration work, timeout; /* timeout 0: none */
     bool ordered;
 };
 
@@ -171,9 +135,8 @@ static int run(const struct settings *s, bool unbounded) {
          * while memory stays bounded however many jobs there are. */
         .jobs = chan_make(sizeof(int), (size_t)s->nworkers),
         .results = chan_make(sizeof(struct result), 0),
-        .ctx = s->timeout >= 0 ? ctx_with_timeout(ctx_background(), s->timeout)
-                               : ctx_with_cancel(ctx_background()),
-        .cost = s->cost,
+        .done = chan_make(1, 0),
+        .work = s->work,
         .njobs = s->njobs,
     };
     wg_init(&p.wg);
@@ -183,19 +146,43 @@ static int run(const struct settings *s, bool unbounded) {
     struct result *by_job = calloc((size_t)s->njobs, sizeof *by_job);
     if (args == NULL || by_job == NULL)
         abort();
-    for (int i = 0; i < nargs; i++) {
-        args[i] = (struct worker_arg){.p = &p, .id = i + 1};
-        start(&p.wg, unbounded ? one_job : worker, &args[i]);
+    if (unbounded) {
+        for (int j = 0; j < s->njobs; j++) {
+            args[j] = (struct worker_arg){.p = &p, .id = j + 1};
+            started(&p.wg);
+            go(one_job, &args[j]);
+        }
+    } else {
+        /* practice: start the workers: for each, its args, started(&p.wg), go(worker, ...) */
+        for (int i = 0; i < s->nworkers; i++) {
+            args[i] = (struct worker_arg){.p = &p, .id = i + 1};
+            started(&p.wg);
+            go(worker, &args[i]);
+        }
+        /* end practice */
+        started(&p.wg);
+        go(feed, &p);
     }
-    if (!unbounded)
-        start(&p.wg, feed, &p);
 
-    /* Every job yields exactly one result, processed or cancelled. */
+    /* Every job yields exactly one result, processed or cancelled. The
+     * timeout is a case of the same select: when it fires, main closes done
+     * and every worker's select sees it; a NULL channel (Go's nil) is never
+     * ready, so without a timeout the case is off. */
+    chan *timeout = s->timeout > 0 ? time_after(s->timeout) : NULL;
+    bool timed_out = false;
     int processed = 0, cancelled = 0;
     long long sum = 0;
-    for (int i = 0; i < s->njobs; i++) {
+    for (int i = 0; i < s->njobs;) {
         struct result r;
-        chan_recv(p.results, &r);
+        select_case cases[2] = {select_recv(p.results, &r), select_recv(timeout, NULL)};
+        if (chan_select(cases, 2) == 1) {
+            chan_close(p.done); /* a broadcast: every receiver sees a close */
+            timed_out = true;
+            chan_free(timeout);
+            timeout = NULL; /* fired once: switch the case off */
+            continue;
+        }
+        i++;
         processed += !r.cancelled;
         cancelled += r.cancelled;
         sum += r.value;
@@ -204,17 +191,17 @@ static int run(const struct settings *s, bool unbounded) {
         else
             print_result(&r);
     }
+    chan_free(timeout);
     for (int i = 0; s->ordered && i < s->njobs; i++)
         print_result(&by_job[i]);
     wg_wait(&p.wg); /* nothing may still use the channels we free below */
 
-    const char *err = ctx_err(p.ctx);
-    printf("ctx.Err(): %s\n", err ? err : "<nil>");
+    printf("timed out: %s\n", timed_out ? "true" : "false");
     printf("summary: jobs=%d processed=%d cancelled=%d sum=%lld peak_goroutines=%d\n", s->njobs,
            processed, cancelled, sum, peak);
-    ctx_free(p.ctx);
     chan_free(p.jobs);
     chan_free(p.results);
+    chan_free(p.done);
     free(args);
     free(by_job);
     return peak;
@@ -223,74 +210,37 @@ static int run(const struct settings *s, bool unbounded) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    int nworkers = 4, njobs = 20;
-    duration cost = MILLISECOND, timeout = -1; /* -1: no timeout */
-    bool ordered = false, unbounded = false;
-    static const struct option flags[] = {
-        {"cost", required_argument, NULL, 'c'}, {"timeout", required_argument, NULL, 't'},
-        {"ordered", no_argument, NULL, 'o'},    {"break", optional_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    for (int opt; (opt = getopt_long(argc, argv, "w:j:h", flags, NULL)) != -1;) {
-        bool ok = true;
-        switch (opt) {
-        case 'w':
-            ok = parse_int(optarg, 1000, &nworkers);
-            break;
-        case 'j':
-            ok = parse_int(optarg, 10000, &njobs);
-            break;
-        case 'c':
-            ok = duration_parse(optarg, &cost) && cost >= 0;
-            break;
-        case 't':
-            ok = duration_parse(optarg, &timeout) && timeout >= 0;
-            break;
-        case 'o':
-            ordered = true;
-            break;
-        case 'b':
-            unbounded = true;
-            ok = optarg == NULL || strcmp(optarg, "unbounded") == 0;
-            break;
-        case 'h':
-            printf("%s\n\n"
-                   "  -w WORKERS          workers in the pool, 1..1000 (default 4)\n"
-                   "  -j JOBS             jobs to run, 1..10000 (default 20)\n"
-                   "  --cost DURATION     simulated work per job (default 1ms)\n"
-                   "  --timeout DURATION  cancel the jobs not done by then (default: none)\n"
-                   "  --ordered           print the results by job id\n"
-                   "  --break[=unbounded] run the pool, then one goroutine per job, and compare\n"
-                   "  -h, --help          this help\n",
-                   synopsis);
-            return 0;
-        default:
-            ok = false;
-        }
-        if (!ok) {
-            fprintf(stderr, "05-worker-pool: bad flag or value; %s\n", synopsis);
-            return 2;
-        }
+    struct settings s;
+    const char *brk;
+    flag_int_range(&s.nworkers, "w", 4, 1, 1000, "workers in the pool, 1..1000");
+    flag_int_range(&s.njobs, "n", 20, 1, 10000, "jobs to run, 1..10000");
+    flag_duration(&s.work, "work", MILLISECOND, "the time a job takes");
+    flag_duration(&s.timeout, "timeout", 0, "cancel the jobs not done by then (0: never)");
+    flag_bool(&s.ordered, "ordered", false, "print the results by job id");
+    flag_mode(&brk, "break", "unbounded",
+              "run the pool, then one goroutine per job, and compare: unbounded");
+    flag_parse(argc, argv);
+    if (s.work < 0 || s.timeout < 0) {
+        char buf[DURATION_STRING_SIZE];
+        bool w = s.work < 0;
+        flag_fail("invalid value \"%s\" for flag -%s: must not be negative",
+                  duration_string(w ? s.work : s.timeout, buf), w ? "work" : "timeout");
     }
-    if (optind < argc) {
-        fprintf(stderr, "05-worker-pool: unexpected argument; %s\n", synopsis);
-        return 2;
-    }
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
 
-    struct settings s = {nworkers, njobs, cost, timeout, ordered};
-    if (!unbounded) {
+    if (!brk) {
         run(&s, false);
         return 0;
     }
     /* --break: the pool first, then the same jobs with no pool at all. */
-    printf("pool of %d workers:\n", nworkers);
+    printf("pool of %d workers:\n", s.nworkers);
     int pool_peak = run(&s, false);
     printf("one goroutine per job:\n");
     int unbounded_peak = run(&s, true);
     printf(
         "break: most goroutines at once (main aside): %d with the pool (%d workers + the feeder), "
         "%d with one goroutine per job\n",
-        pool_peak, nworkers, unbounded_peak);
+        pool_peak, s.nworkers, unbounded_peak);
     return 0;
 }
