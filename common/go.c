@@ -50,7 +50,7 @@ static int idle_count;      /* guarded by idle_mu */
 
 /* The goroutines started by go() that are still running their function. */
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct g *live_list; /* guarded by live_mu */
+static struct g *live_list;       /* guarded by live_mu */
 static atomic_long next_goid = 2; /* main is goroutine 1, as in Go */
 
 static _Thread_local struct g *current;

@@ -55,8 +55,8 @@ struct g {
     struct g *next_idle;       /* on the list of idle threads (idle_mu) */
     bool idle;                 /* on that list (idle_mu) */
     /* For the leak check (go.c's live list, live_mu). */
-    const char *name;              /* the function go() started, as written there */
-    long goid;                     /* Go's goroutine id: main is 1 */
+    const char *name;                /* the function go() started, as written there */
+    long goid;                       /* Go's goroutine id: main is 1 */
     struct g *live_prev, *live_next; /* on the list of goroutines started by go() */
 };
 
