@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
             printf("monitor: no beat for %s: the worker is not healthy\n",
                    duration_string(now - last_beat, b1));
             if (stalled == 0)
-                printf("monitor: a false alarm: the worker had not stalled (a busy machine?)\n");
+                printf("monitor: a false alarm: the worker had not stalled\n");
             else
                 printf("monitor: stall noticed after %s, bound 2 x interval = %s\n",
                        duration_string(now - stalled, b1), duration_string(timeout, b2));
@@ -221,8 +221,8 @@ int main(int argc, char **argv) {
     timer_free(no_beat);
     chan_free(give_up), chan_free(done), chan_free(heartbeat), chan_free(results);
 
-    printf("summary: %d of %d units done, %d beats of a unit, %d pulses; %s\n", done_units, n,
-           beats, pulses, stall_reported ? "stall reported" : "no stall reported");
+    printf("summary: %d of %d units done; unit beats: %d, pulses: %d; %s\n", done_units, n, beats,
+           pulses, stall_reported ? "stall reported" : "no stall reported");
     int left = goroutines_at_end();
     printf("goroutines at the end: %d (main and %d leaked)\n", left, left - 1);
     return 0;

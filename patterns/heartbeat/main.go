@@ -176,7 +176,7 @@ monitor:
 			now, stalled := time.Since(start), time.Duration(stalledAt.Load())
 			fmt.Printf("monitor: no beat for %s: the worker is not healthy\n", time.Since(lastBeat))
 			if stalled == 0 {
-				fmt.Printf("monitor: a false alarm: the worker had not stalled (a busy machine?)\n")
+				fmt.Printf("monitor: a false alarm: the worker had not stalled\n")
 			} else {
 				fmt.Printf("monitor: stall noticed after %s, bound 2 x interval = %s\n", now-stalled, timeout)
 			}
@@ -192,7 +192,7 @@ monitor:
 	if stallReported {
 		verdict = "stall reported"
 	}
-	fmt.Printf("summary: %d of %d units done, %d beats of a unit, %d pulses; %s\n", doneUnits, *n,
+	fmt.Printf("summary: %d of %d units done; unit beats: %d, pulses: %d; %s\n", doneUnits, *n,
 		beats, pulses, verdict)
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)

@@ -52,7 +52,7 @@ stall_reported() {
 
 # pulses: how many pulses the summary counts.
 pulses() {
-    sed -n 's/^summary: .*, \([0-9]*\) pulses; .*/\1/p' <<<"$output"
+    sed -n 's/^summary: .*, pulses: \([0-9]*\); .*/\1/p' <<<"$output"
 }
 
 # bats test_tags=practice
@@ -66,7 +66,7 @@ pulses() {
     units_once 5 8
     assert_line "worker: stalls before unit 6, without a beat"
     stall_reported
-    assert_line --regexp '^summary: 5 of 8 units done, 5 beats of a unit, [0-9]+ pulses; stall reported$'
+    assert_line --regexp '^summary: 5 of 8 units done; unit beats: 5, pulses: [0-9]+; stall reported$'
     # A unit takes one and a half intervals: the ticker fires during the work.
     [ "$(pulses)" -ge 1 ] || { echo "no pulse in 5 units of 1.5 intervals each"; return 1; }
     assert_equal "${lines[-1]}" "goroutines at the end: 1 (main and 0 leaked)"
@@ -80,7 +80,7 @@ pulses() {
     assert_line --partial "the worker never stalls"
     units_once 20 20
     refute_line --partial "not healthy"
-    assert_line --regexp '^summary: 20 of 20 units done, 20 beats of a unit, [0-9]+ pulses; no stall reported$'
+    assert_line --regexp '^summary: 20 of 20 units done; unit beats: 20, pulses: [0-9]+; no stall reported$'
     assert_equal "${lines[-1]}" "goroutines at the end: 1 (main and 0 leaked)"
 }
 
@@ -92,7 +92,7 @@ pulses() {
     assert_no_stderr
     units_once 2 2
     refute_line --partial "not healthy"
-    assert_line --regexp '^summary: 2 of 2 units done, 2 beats of a unit, [0-9]+ pulses; no stall reported$'
+    assert_line --regexp '^summary: 2 of 2 units done; unit beats: 2, pulses: [0-9]+; no stall reported$'
     [ "$(pulses)" -ge 2 ] || { echo "$(pulses) pulses in two units of five intervals"; return 1; }
     assert_equal "${lines[-1]}" "goroutines at the end: 1 (main and 0 leaked)"
 }
@@ -108,7 +108,7 @@ pulses() {
         units_once $((k - 1)) "$k"
         assert_line "worker: stalls before unit $k, without a beat"
         stall_reported
-        assert_line --regexp "^summary: $((k - 1)) of [0-9]+ units done, $((k - 1)) beats of a unit, [0-9]+ pulses; stall reported$"
+        assert_line --regexp "^summary: $((k - 1)) of [0-9]+ units done; unit beats: $((k - 1)), pulses: [0-9]+; stall reported$"
         assert_equal "${lines[-1]}" "goroutines at the end: 1 (main and 0 leaked)"
     done
 }
@@ -130,7 +130,7 @@ pulses() {
         [[ "$line" =~ the\ last\ beat\ came\ (.+)\ ago\ \(timeout\ (.+)\)$ ]]
         [ "$(ns "${BASH_REMATCH[1]}")" -gt "$(ns "${BASH_REMATCH[2]}")" ] ||
             { echo "the last beat came less than a timeout before the end: $line"; return 1; }
-        assert_line --regexp '^summary: 2 of 4 units done, 2 beats of a unit, [0-9]+ pulses; no stall reported$'
+        assert_line --regexp '^summary: 2 of 4 units done; unit beats: 2, pulses: [0-9]+; no stall reported$'
         assert_equal "${lines[-1]}" "goroutines at the end: 1 (main and 0 leaked)"
     done
 }
@@ -162,7 +162,7 @@ pulses() {
     run_bounded 60 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
         "$BIN/patterns/heartbeat" -n 4 --work 50ms --stall-at 3 --interval 300ms
     assert_success
-    assert_line --regexp '^summary: 2 of 4 units done, 2 beats of a unit, [0-9]+ pulses; stall reported$'
+    assert_line --regexp '^summary: 2 of 4 units done; unit beats: 2, pulses: [0-9]+; stall reported$'
 }
 
 @test "patterns/heartbeat: bad flags and values: exit 2, the error and the usage on stderr" {
