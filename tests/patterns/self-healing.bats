@@ -90,7 +90,7 @@ restarts() {
 
 @test "patterns/self-healing: -n 200 --stall-every 13: many restarts, still each item exactly once" {
     run_bounded 60 "$BIN/patterns/self-healing" -n 200 --work 1ms --stall-every 13 \
-        --timeout $((40 * TIME_SCALE))ms --duration $((30 * TIME_SCALE))s
+        --timeout $((40 * TIME_SCALE))ms --duration $((15 * TIME_SCALE))s
     assert_success
     assert_no_stderr
     healed 200
