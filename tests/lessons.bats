@@ -88,3 +88,20 @@ lessons() {
         grep -q '^not ok' <<<"$output" || { echo "$l: no test ran:"; echo "$output"; return 1; }
     done
 }
+
+@test "lessons: the leak check (GOLEAK=1) finds nothing when a lesson's default run returns" {
+    c_only "GOLEAK=1 is common/'s leak check"
+    [ -z "${SAN:-}" ] || skip "checked on the release build"
+    # 09 and 10 run until Ctrl+C by default: a bounded run ends them the same way.
+    declare -A args=([09-graceful-shutdown]="--duration 1500ms" [10-mini-project]="--duration 1500ms")
+    local l bad=0
+    for l in $(lessons); do
+        # shellcheck disable=SC2086 # the arguments are words on purpose
+        GOLEAK=1 run_bounded 60 "$BIN/$l" ${args[$l]:-}
+        if [ "$status" -ne 0 ] || grep -q '^leak: ' <<<"$stderr"; then
+            echo "$l: status $status; stderr: $stderr"
+            bad=1
+        fi
+    done
+    [ "$bad" -eq 0 ]
+}
