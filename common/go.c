@@ -103,7 +103,7 @@ static void leak_check_at_exit(void);
 __attribute__((constructor(102))) static void runtime_init(void) {
     pthread_key_create(&foreign_key, foreign_exit);
     current = g_alloc();
-    current->goid = 1;
+    current->goid = rt_goid = 1;
     current->name = "main";
     goroutine_begin();
     const char *check = getenv("GOLEAK");
@@ -115,6 +115,7 @@ struct g *g_current(void) {
     if (!current) {
         /* A thread made with pthread_create: count it in until it exits. */
         current = g_alloc();
+        current->goid = rt_goid = atomic_fetch_add(&next_goid, 1);
         goroutine_begin();
         pthread_setspecific(foreign_key, current);
     }
@@ -202,6 +203,7 @@ static void *goroutine_main(void *p) {
     current = g;
     do {
         RT_CHECK(g->fn != NULL, "go: a goroutine with no function");
+        rt_goid = g->goid;
         g->fn(g->arg);
         live_remove(g);
         if (g->done)

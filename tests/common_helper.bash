@@ -11,13 +11,15 @@ run_cases() {
     assert_no_stderr
 }
 
-# expect_panic PROG CASE MESSAGE: the case ends the process with Go's panic
-# message as the first line of stderr, and abort's status (128 + SIGABRT).
+# expect_panic PROG CASE MESSAGE: the case ends the process as a Go panic
+# does: the message as the first line of stderr, then "goroutine N
+# [running]:", and status 2.
 expect_panic() {
     run_bounded 30 "$TESTBIN/$1" "$2"
     printf 'status %s, stdout:\n%s\nstderr:\n%s\n' "$status" "$output" "$stderr" >&2
     [ "${stderr%%$'\n'*}" = "panic: $3" ]
-    [ "$status" -eq 134 ]
+    [[ "$stderr" =~ $'\n'goroutine\ [0-9?]+\ \[running\]: ]]
+    [ "$status" -eq 2 ]
 }
 
 # expect_deadlock PROG CASE: the case ends the process with Go's deadlock

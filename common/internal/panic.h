@@ -6,12 +6,22 @@
  *
  * Contract:
  * - go_panic(msg) is for a mistake of the program that Go reports as a panic
- *   (send on a closed channel, a negative WaitGroup counter): it prints
- *   "panic: msg" on stderr and aborts. It never returns.
+ *   (send on a closed channel, a negative WaitGroup counter): as Go, it prints
+ *   "panic: msg", then "goroutine N [running]:" and a backtrace (glibc's, of
+ *   the C frames) on stderr, and exits with status 2. GOTRACEBACK=crash in
+ *   the environment makes it abort() instead, for a core dump, as in Go. It
+ *   never returns.
  * - go_fatal(msg) is Go's fatal error, for what no program can recover from
  *   (a deadlock, out of memory, a thread that cannot start): it prints
  *   "fatal error: msg" on stderr and exits with status 2 at once, running no
  *   atexit handler (another thread may hold a lock one needs). Never returns.
+ * - The end of the process is claimed once: by a panic, a fatal error, or
+ *   exit() (main returning) when its atexit handlers run. Whoever comes second
+ *   waits forever for the first to end the process. So a goroutine that
+ *   panics while main returns either wins, and the process ends with the
+ *   panic's message and status 2, or comes too late and prints nothing, as in
+ *   Go (whose main waits for a panic in progress): never the message with
+ *   status 0.
  * - RT_CHECK(cond, msg) is Go's throw: a state that must never happen inside
  *   common/ itself (a broken invariant, not a misuse by the program) ends the
  *   process through go_fatal(msg) when cond is false. It is checked in every
@@ -26,6 +36,10 @@
 #define COMMON_INTERNAL_PANIC_H
 
 #include <stddef.h>
+
+/* The running goroutine's id, for a panic's "goroutine N [running]:" (go.c
+ * sets it; 0 on a thread common/ has not met). */
+extern _Thread_local long rt_goid;
 
 /* cold: the compiler lays their calls out of the fast paths' way. */
 _Noreturn __attribute__((cold)) void go_panic(const char *msg);
