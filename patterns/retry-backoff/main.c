@@ -182,7 +182,7 @@ static void close_when_done(void *arg) {
     chan_close(p->dead_letters);
 }
 
-/* A job's fate, from the seed: half succeed at once, a third fail one to
+/* A job's fate, from the seed: half succeed at once, two in five fail one to
  * four times first, one in fourteen is always refused, one in twenty hangs. */
 static struct job draw_job(int id, uint64_t *state) {
     uint64_t r = next_random(state) % 100;

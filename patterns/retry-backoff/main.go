@@ -175,9 +175,9 @@ func worker(jobs <-chan job, results, deadLetters chan<- result, store *keys, wg
 	}
 }
 
-// drawJob draws a job's fate from the seed: half succeed at once, a third
-// fail one to four times first, one in fourteen is always refused, one in
-// twenty hangs.
+// drawJob draws a job's fate from the seed: half succeed at once, two in
+// five fail one to four times first, one in fourteen is always refused, one
+// in twenty hangs.
 func drawJob(id int, state *uint64) job {
 	r := nextRandom(state) % 100
 	j := job{id: id, rng: nextRandom(state), hangs: r >= 95, failures: math.MaxInt32}
