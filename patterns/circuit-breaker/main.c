@@ -29,7 +29,7 @@
 #include "common/timer.h"
 #include "patterns/circuit-breaker/breaker.h"
 
-#define CAPACITY 8 /* calls the service works on at once */
+#define CAPACITY 4 /* calls the service works on at once */
 
 /* Set by main before the first go(), then only read. */
 static duration run_for, work, timeout;
@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
                   "the run: the service fails from a quarter of it to three quarters");
     flag_duration(&work, "work", 2 * MILLISECOND, "the time a call that succeeds takes");
     flag_duration(&timeout, "timeout", 40 * MILLISECOND, "the time a call that fails takes");
-    flag_int_range(&trip_after, "trip-after", 5, 1, 1000,
+    flag_int_range(&trip_after, "trip-after", 3, 1, 1000,
                    "consecutive failures that open the breaker");
     flag_duration(&open_for, "open-for", 100 * MILLISECOND, "how long the breaker stays open");
     flag_int_range(&half_open, "half-open", 3, 1, 1000,

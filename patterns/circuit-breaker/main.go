@@ -178,7 +178,7 @@ func (cb *breaker) currentState() state {
 
 // The lesson.
 
-const capacity = 8 // calls the service works on at once
+const capacity = 4 // calls the service works on at once
 
 // Set by main before the first goroutine, then only read.
 var (
@@ -275,7 +275,7 @@ func main() {
 	flag.DurationVar(&runFor, "duration", 2*time.Second, "the run: the service fails from a quarter of it to three quarters")
 	flag.DurationVar(&work, "work", 2*time.Millisecond, "the time a call that succeeds takes")
 	flag.DurationVar(&timeout, "timeout", 40*time.Millisecond, "the time a call that fails takes")
-	tripAfter := flag.Int("trip-after", 5, "consecutive failures that open the breaker")
+	tripAfter := flag.Int("trip-after", 3, "consecutive failures that open the breaker")
 	openFor := flag.Duration("open-for", 100*time.Millisecond, "how long the breaker stays open")
 	halfOpen := flag.Int("half-open", 3, "requests let through half-open; as many successes close it")
 	seed := flag.Int("seed", 1, "seed of the failures")
