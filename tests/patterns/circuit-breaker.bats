@@ -92,7 +92,7 @@ peak() {
 
 @test "patterns/circuit-breaker: other settings: the changes still make a path of the machine, the requests add up" {
     for args in "-n 400 --duration 1s --trip-after 1 --open-for 50ms --half-open 1" \
-        "-n 300 --duration 1s --trip-after 20 --half-open 10 --seed 5" \
+        "-n 300 --duration 1s --trip-after 4 --half-open 10 --seed 5" \
         "-n 500 --duration 1200ms --open-for 20ms --timeout 10ms --work 1ms"; do
         # shellcheck disable=SC2086
         run_bounded 30 "$BIN/patterns/circuit-breaker" $args
