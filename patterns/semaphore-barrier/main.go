@@ -219,8 +219,12 @@ func weightedDemo(n, capacity int) {
 	}
 	waitQueued(s, 4)
 	s.Release(1) // one unit free, but the job at the front needs them all
+	took := s.TryAcquire(1)
 	fmt.Printf("weighted semaphore: one unit free, a job of %d queued first: TryAcquire(1) %t\n",
-		capacity, s.TryAcquire(1))
+		capacity, took)
+	if took {
+		s.Release(1)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	err := s.Acquire(ctx, 1)
 	cancel()
