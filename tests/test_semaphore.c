@@ -245,7 +245,7 @@ static void cancelling_a_waiter_behind_the_front_grants_nobody(void) {
     weighted_destroy(&s);
 }
 
-/* A context done before the call fails it, even with room (x/sync v0.7+). */
+/* A context done before the call fails it, even with room (x/sync since golang/go#63615). */
 static void a_done_context_fails_even_with_room(void) {
     weighted s;
     weighted_init(&s, 4);

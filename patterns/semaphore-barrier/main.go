@@ -55,7 +55,8 @@ func channelJob(wg *sync.WaitGroup) {
 
 // ---- 2. A weighted semaphore: units, FIFO, a context ----
 
-// weighted is x/sync/semaphore's Weighted (v0.7 and later), in a few lines.
+// weighted is x/sync/semaphore's Weighted (as it stands since golang/go#63615),
+// in a few lines.
 type weighted struct {
 	size    int64
 	cur     int64 // guarded by mu

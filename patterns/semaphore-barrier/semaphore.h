@@ -8,7 +8,7 @@
  * A semaphore of size units that callers take several at a time (memory,
  * connections, CPU shares), and give back when they are done.
  *
- * Contract (x/sync's, v0.7 and later):
+ * Contract (x/sync's, as it stands since golang/go#63615):
  * - weighted_acquire takes n units, blocking until they are free or ctx is
  *   done. It returns NULL on success; on failure ctx_err(ctx), and the
  *   semaphore is as it was. A context already done fails, even with room.
