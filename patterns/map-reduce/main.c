@@ -238,7 +238,7 @@ struct sharded {
 
 static void emit_sharded(void *to, const char *w, size_t len, uint64_t h) {
     struct sharded *s = to;
-    /* practice: count the word in its shard, the one its hash picks (h >> 32 % n), under that shard's lock */
+    /* practice: count the word in its shard, the one its hash picks ((h >> 32) % n), under that shard's lock */
     struct locked *shard = &s->shards[(h >> 32) % (uint64_t)s->n];
     pthread_mutex_lock(&shard->mu);
     counts_add(&shard->m, w, len, h, 1);
