@@ -12,8 +12,9 @@
  * (an atomic pointer to it, an atomic value in each entry), and a dirty map
  * under a mutex for new keys, promoted to be the snapshot once enough loads
  * have missed. Ours does the same (without Delete), against one map behind a
- * pthread_rwlock_t and a sharded one. From Go's src/sync/pool.go and
- * src/sync/map.go. The Go program this mirrors is main.go, beside this file.
+ * pthread_rwlock_t and a sharded one, on the hash table of pool-and-map.h.
+ * From Go's src/sync/pool.go and src/sync/map.go. The Go program this
+ * mirrors is main.go, beside this file.
  *
  * Break it: --break puts each buffer back before its last use. The pool
  * marks a buffer free when it is put back and checks the mark at the next
@@ -33,6 +34,7 @@
 #include "common/go.h"
 #include "common/sync.h"
 #include "common/timer.h"
+#include "patterns/pool-and-map/pool-and-map.h"
 
 #define MAX_WORKERS 64
 #define CACHE       4    /* buffers a thread keeps for itself */
@@ -206,59 +208,6 @@ struct entry {
     atomic_long value; /* updated without a lock once the key is in the snapshot */
 };
 
-struct slot {
-    long key;
-    bool used;
-    union {
-        long value;          /* the rwmutex and sharded maps */
-        struct entry *entry; /* sync.Map's snapshot and dirty map */
-    };
-};
-
-struct table { /* open addressing: cap a power of 2, at most half full */
-    size_t cap, len;
-    struct slot *slots;
-};
-
-static uint64_t mix(uint64_t z) { /* splitmix64's finalizer: a key's hash */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static struct table *table_new(size_t cap) {
-    struct table *t = malloc(sizeof *t);
-    *t = (struct table){cap, 0, calloc(cap, sizeof(struct slot))};
-    return t;
-}
-
-/* The key's slot, or the free slot where it would go. */
-static struct slot *table_find(const struct table *t, long key) {
-    for (size_t i = mix((uint64_t)key) & (t->cap - 1);; i = (i + 1) & (t->cap - 1))
-        if (!t->slots[i].used || t->slots[i].key == key)
-            return &t->slots[i];
-}
-
-static struct slot *table_insert(struct table *t, long key) {
-    if ((t->len + 1) * 2 > t->cap) { /* full: twice the slots (never a published table's) */
-        struct table old = *t;
-        t->cap *= 2, t->slots = calloc(t->cap, sizeof(struct slot));
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.slots[i].used)
-                *table_find(t, old.slots[i].key) = old.slots[i];
-        free(old.slots);
-    }
-    struct slot *s = table_find(t, key);
-    if (!s->used)
-        *s = (struct slot){.key = key, .used = true}, t->len++;
-    return s;
-}
-
-static void table_free(struct table *t) {
-    if (t)
-        free(t->slots), free(t);
-}
-
 /* One map behind a read-write lock: loads share it, stores take it alone. */
 struct rwmap {
     pthread_rwlock_t mu;
@@ -286,8 +235,8 @@ static void rwmap_store(struct rwmap *m, long key, long value) {
  * key goes to dirty, under mu: dirty holds every key of read and the new
  * ones (read->amended says there are some). Once as many loads have missed
  * read as dirty has keys, dirty becomes the snapshot. Old snapshots are
- * retired, not freed: a reader may still be in one, and C has no garbage
- * collector (epochs or hazard pointers would say when none is). */
+ * kept until the map is freed: a reader may still be in one, and C has no
+ * garbage collector to say when none is (epochs or hazard pointers would). */
 struct readonly {
     struct table *m;
     bool amended;           /* dirty has keys m has not */
@@ -412,12 +361,6 @@ struct map_job {
     long wrong; /* loads that saw a value no store wrote */
     waitgroup *wg;
 };
-
-/* splitmix64: each goroutine's keys, the same in C and in Go. */
-static uint64_t next_random(uint64_t *state) {
-    *state += 0x9e3779b97f4a7c15u;
-    return mix(*state);
-}
 
 /* The key of goroutine id's next operation: any key when keys are written
  * once; one of its own (key % workers == id) when they are disjoint. */
