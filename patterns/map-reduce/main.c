@@ -386,7 +386,7 @@ int main(int argc, char **argv) {
     free((void *)c.tasks);
     free(text);
     if (wrong)
-        printf("main: %d variants counted differently from one thread\n", wrong);
+        printf("main: %d variants failed their check\n", wrong);
     else
         printf("main: every variant counted what one thread counts\n");
     int left = goroutines_at_end();

@@ -467,7 +467,7 @@ func main() {
 			checksum(result), verdict)
 	}
 	if wrong > 0 {
-		fmt.Printf("main: %d variants counted differently from one thread\n", wrong)
+		fmt.Printf("main: %d variants failed their check\n", wrong)
 	} else {
 		fmt.Printf("main: every variant counted what one thread counts\n")
 	}

@@ -197,7 +197,7 @@ static long pool_row(const char *name, int cache, bool use_pool, int w, long ops
     long kept = pool_free(&p);
     if (use_pool && kept != allocated) /* every buffer made is back in the pool */
         printf("pool: %ld buffers made, %ld back at the end\n", allocated, kept);
-    printf("%-13s %-8.1f %-10ld %-8ld %ld\n", name, (double)took / (double)total, allocated,
+    printf("%-13s %-9.1f %-10ld %-8ld %ld\n", name, (double)took / (double)total, allocated,
            total - allocated, in_use);
     return in_use + (use_pool && kept != allocated);
 }
@@ -472,7 +472,7 @@ int main(int argc, char **argv) {
         flag_fail("invalid value for flag -keys: must be at least -w (%d)", w);
 
     printf("sync.Pool: %d goroutines x %d gets and puts, %d-byte buffers\n", w, n, size);
-    printf("%-13s %-8s %-10s %-8s %s\n", "pool", "ns/op", "allocated", "reused",
+    printf("%-13s %-9s %-10s %-8s %s\n", "pool", "ns/op", "allocated", "reused",
            "in use after put");
     long in_use = pool_row("no pool", 0, false, w, n, (size_t)size, false);
     in_use += pool_row("shared list", 0, true, w, n, (size_t)size, mistake != NULL);

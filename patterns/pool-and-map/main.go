@@ -137,7 +137,7 @@ func poolRow(name string, kind string, w, ops, size int, putEarly bool) int64 {
 	took := time.Since(start)
 	total := int64(w) * int64(ops)
 	n := inUse.Load() + overwritten.Load()
-	fmt.Printf("%-13s %-8.1f %-10d %-8d %d\n", name, float64(took)/float64(total), allocated.Load(),
+	fmt.Printf("%-13s %-9.1f %-10d %-8d %d\n", name, float64(took)/float64(total), allocated.Load(),
 		total-allocated.Load(), n)
 	return n
 }
@@ -325,7 +325,7 @@ func main() {
 	putEarly := mistake.value != ""
 
 	fmt.Printf("sync.Pool: %d goroutines x %d gets and puts, %d-byte buffers\n", *w, *n, *size)
-	fmt.Printf("%-13s %-8s %-10s %-8s %s\n", "pool", "ns/op", "allocated", "reused", "in use after put")
+	fmt.Printf("%-13s %-9s %-10s %-8s %s\n", "pool", "ns/op", "allocated", "reused", "in use after put")
 	inUse := poolRow("no pool", "", *w, *n, *size, false)
 	inUse += poolRow("shared list", "list", *w, *n, *size, putEarly)
 	inUse += poolRow("cache + list", "sync.Pool", *w, *n, *size, putEarly)
