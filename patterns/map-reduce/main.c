@@ -299,6 +299,7 @@ static struct outcome count(enum variant v, const struct config *c, struct count
         o.misplaced += misplaced(&shards[s].m, s, c->shards);
         counts_merge(result, &shards[s].m);
         free(shards[s].m.slots);
+        pthread_mutex_destroy(&shards[s].mu);
     }
     for (int i = 0; i < r.reducers; i++) {
         o.misplaced += misplaced(&red[i].m, i, c->reducers);

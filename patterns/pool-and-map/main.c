@@ -324,6 +324,7 @@ static void syncmap_free(struct syncmap *m) {
         free(old);
     }
     table_free(m->dirty), table_free(r->m), free(r);
+    pthread_mutex_destroy(&m->mu);
 }
 
 /* ---- The maps at work ---- */

@@ -36,6 +36,7 @@ check_rows() {
     if [ "${SAN:-}" = thread ]; then # 20 s under ThreadSanitizer: a smaller text
         run_bounded 60 "$BIN/patterns/map-reduce" -n 100000
         assert_success
+        assert_no_stderr
         assert_line --regexp '^single .* 7d436a198de47587  8010 distinct words$'
         check_rows 7d436a198de47587
         return
