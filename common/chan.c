@@ -29,9 +29,7 @@
 #include "common/internal/chan_internal.h"
 
 chan *chan_make(size_t elem_size, size_t cap) {
-    if (elem_size == 0)
-        elem_size = 1;
-    if (cap > ((size_t)-1 - sizeof(chan)) / elem_size)
+    if (elem_size && cap > ((size_t)-1 - sizeof(chan)) / elem_size)
         go_panic("makechan: size out of range");
     /* Cache lines of its own: no false sharing with its neighbours. */
     chan *c = aligned_alloc(64, sizeof *c);
@@ -114,6 +112,13 @@ static struct waiter *waitq_claim(struct waitq *q) {
     return NULL;
 }
 
+/* Copies one element; size 0 (chan struct{}) copies nothing, and then either
+ * pointer may be NULL (which memcpy does not allow, even for 0 bytes). */
+static void copy_elem(void *dst, const void *src, size_t size) {
+    if (size)
+        memcpy(dst, src, size);
+}
+
 static unsigned char *slot(chan *c, size_t i) {
     size_t k = c->head + i; /* both below cap: no division needed */
     return c->buf + (k >= c->cap ? k - c->cap : k) * c->elem_size;
@@ -130,13 +135,13 @@ bool chan_send_locked(chan *c, const void *elem, struct waiter **wake) {
         /* A receiver waits, so the buffer is empty: hand the value over. */
         RT_CHECK(c->count == 0, "chan: a receiver waits while values are buffered");
         if (w->elem)
-            memcpy(w->elem, elem, c->elem_size);
+            copy_elem(w->elem, elem, c->elem_size);
         w->success = true;
         *wake = w;
         return true;
     }
     if (c->count < c->cap) {
-        memcpy(slot(c, c->count), elem, c->elem_size);
+        copy_elem(slot(c, c->count), elem, c->elem_size);
         STORE_RELAXED(c->count, c->count + 1);
         return true;
     }
@@ -149,15 +154,15 @@ bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake) {
         RT_CHECK(c->count == c->cap, "chan: a sender waits while the buffer has room");
         if (c->cap == 0) {
             if (elem)
-                memcpy(elem, w->elem, c->elem_size);
+                copy_elem(elem, w->elem, c->elem_size);
         } else {
             /* The buffer is full: take its oldest value and put the blocked
              * sender's value in the freed slot, which is now the newest, so
              * the sender keeps its place in line. */
             unsigned char *s = slot(c, 0);
             if (elem)
-                memcpy(elem, s, c->elem_size);
-            memcpy(s, w->elem, c->elem_size);
+                copy_elem(elem, s, c->elem_size);
+            copy_elem(s, w->elem, c->elem_size);
             advance_head(c);
         }
         w->success = true;
@@ -167,14 +172,14 @@ bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake) {
     }
     if (c->count > 0) {
         if (elem)
-            memcpy(elem, slot(c, 0), c->elem_size);
+            copy_elem(elem, slot(c, 0), c->elem_size);
         advance_head(c);
         STORE_RELAXED(c->count, c->count - 1);
         *ok = true;
         return true;
     }
     if (c->closed) {
-        if (elem)
+        if (elem && c->elem_size)
             memset(elem, 0, c->elem_size);
         *ok = false;
         return true;
@@ -230,7 +235,7 @@ bool chan_recv(chan *c, void *elem) {
 static void claim_all(struct waitq *q, struct waiter **list, size_t elem_size, bool zero) {
     struct waiter *w;
     while ((w = waitq_claim(q)) != NULL) {
-        if (zero && w->elem)
+        if (zero && w->elem && elem_size)
             memset(w->elem, 0, elem_size);
         w->success = false;
         w->next = *list;

@@ -266,6 +266,71 @@ static void chan_ref_keeps_channel_until_last_free(void) {
     chan_free(r);
 }
 
+/* --- elements of size 0: Go's chan struct{} --- */
+
+static void do_send_nothing(void *arg) {
+    op *o = arg;
+    atomic_store(&o->tid, gettid());
+    chan_send(o->c, NULL);
+    atomic_store(&o->done, true);
+}
+
+static void zero_size_elements_are_chan_struct(void) {
+    /* Buffered: NULL goes in and out, nothing is written to a receiver's variable, and the
+     * buffer counts, blocks and drains as for any other size. */
+    op o = {.c = chan_make(0, 2)};
+    EXPECT_EQ(2, chan_cap(o.c));
+    chan_send(o.c, NULL);
+    chan_send(o.c, NULL);
+    EXPECT_EQ(2, chan_len(o.c));
+    go(do_send_nothing, &o);
+    WAIT_BLOCKED(&o.tid);
+    EXPECT(!atomic_load(&o.done));
+    unsigned char canary = 0xa5;
+    EXPECT(chan_recv(o.c, &canary));
+    EXPECT_EQ(0xa5, canary); /* size 0: not a byte copied */
+    WAIT_FOR(atomic_load(&o.done), 5);
+    EXPECT_EQ(2, chan_len(o.c));
+    select_case cs[] = {select_recv(o.c, NULL)};
+    EXPECT_EQ(0, chan_select(cs, 1));
+    EXPECT(cs[0].ok);
+    EXPECT(chan_recv(o.c, NULL));
+    EXPECT_EQ(0, chan_len(o.c));
+    EXPECT_EQ(SELECT_DEFAULT, chan_select_default(cs, 1));
+    select_case out[] = {select_send(o.c, NULL)};
+    EXPECT_EQ(0, chan_select_default(out, 1));
+    chan_close(o.c);
+    EXPECT(chan_recv(o.c, NULL)); /* buffered first */
+    EXPECT(!chan_recv(o.c, &canary));
+    EXPECT_EQ(0xa5, canary); /* the zero value of struct{} is no byte either */
+    chan_free(o.c);
+
+    /* Unbuffered: the send blocks until a receiver takes it, in both directions. */
+    op s = {.c = chan_make(0, 0)};
+    go(do_send_nothing, &s);
+    WAIT_BLOCKED(&s.tid);
+    EXPECT(!atomic_load(&s.done));
+    EXPECT(chan_recv(s.c, &canary));
+    EXPECT_EQ(0xa5, canary);
+    WAIT_FOR(atomic_load(&s.done), 5);
+    op r = {.c = s.c, .v = 7};
+    go(do_recv, &r);
+    WAIT_BLOCKED(&r.tid);
+    chan_send(s.c, NULL);
+    WAIT_FOR(atomic_load(&r.done), 5);
+    EXPECT(r.ok);
+    EXPECT_EQ(7, r.v); /* do_recv's variable untouched */
+    /* Close wakes a blocked receiver, and its variable stays as it was. */
+    op z = {.c = s.c, .v = 9, .ok = true};
+    go(do_recv, &z);
+    WAIT_BLOCKED(&z.tid);
+    chan_close(s.c);
+    WAIT_FOR(atomic_load(&z.done), 5);
+    EXPECT(!z.ok);
+    EXPECT_EQ(9, z.v);
+    chan_free(s.c);
+}
+
 /* --- closed channel --- */
 
 static void recv_on_closed_returns_buffered_then_zero_false(void) {
@@ -495,6 +560,7 @@ int main(int argc, char **argv) {
         TEST(recv_with_null_elem_discards_value),
         TEST(len_and_cap_count_buffered_elements),
         TEST(chan_ref_keeps_channel_until_last_free),
+        TEST(zero_size_elements_are_chan_struct),
         TEST(recv_on_closed_returns_buffered_then_zero_false),
         TEST(close_wakes_every_blocked_receiver),
         TEST(range_ends_when_closed_and_drained),
