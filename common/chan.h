@@ -8,7 +8,13 @@
  *     len(ch), cap(ch)            ->  chan_len(ch), chan_cap(ch)
  *
  * A channel carries elements of one fixed size, copied in and out by value: a
- * sender may reuse its variable as soon as chan_send returns.
+ * sender may reuse its variable as soon as chan_send returns. Size 0 is Go's
+ * chan struct{} (a signal that carries no value): nothing is copied, and the
+ * elem of chan_send and chan_recv may be NULL; it blocks, buffers, counts
+ * and closes like any other size:
+ *
+ *     done := make(chan struct{}, 1)  ->  chan *done = chan_make(0, 1);
+ *     done <- struct{}{}              ->  chan_send(done, NULL);
  *
  * Contract, row by row as in Go (NULL is the nil channel):
  * - chan_send blocks until a receiver has taken the value (capacity 0) or
@@ -43,8 +49,8 @@
 
 typedef struct chan chan;
 
-/* Makes a channel of elements of elem_size bytes (at least 1) with room for
- * cap of them; cap 0 makes an unbuffered channel. Never returns NULL (out of
+/* Makes a channel of elements of elem_size bytes (0 for chan struct{}) with
+ * room for cap of them; cap 0 makes an unbuffered channel. Never returns NULL (out of
  * memory is fatal). */
 chan *chan_make(size_t elem_size, size_t cap);
 

@@ -39,7 +39,7 @@ static void lock_all(chan **locks, int n) {
 
 static void unlock_all(chan **locks, int n) {
     for (int i = n - 1; i >= 0; i--)
-        rt_unlock(&locks[i]->lock);
+        chan_unlock(locks[i]);
 }
 
 /* Fills order with a random permutation of the cases whose channel is not

@@ -38,6 +38,10 @@ load common_helper
     expect_fatal test_runtime chan_free_below_zero_is_fatal "chan: reference count below zero"
 }
 
+@test "runtime: a channel's ring slot out of sequence is fatal" {
+    expect_fatal test_runtime ring_slot_out_of_sequence_is_fatal "chan: a ring slot out of sequence"
+}
+
 @test "runtime: a timer entry armed twice is fatal" {
     expect_fatal test_runtime timer_entry_armed_twice_is_fatal "timer: an entry armed twice"
 }

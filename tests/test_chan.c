@@ -5,6 +5,7 @@
  * waits for the kernel to show it asleep; a "still blocked" check then gives the
  * goroutine time to misbehave, so a broken channel shows as a failure.
  */
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -266,6 +267,71 @@ static void chan_ref_keeps_channel_until_last_free(void) {
     chan_free(r);
 }
 
+/* --- elements of size 0: Go's chan struct{} --- */
+
+static void do_send_nothing(void *arg) {
+    op *o = arg;
+    atomic_store(&o->tid, gettid());
+    chan_send(o->c, NULL);
+    atomic_store(&o->done, true);
+}
+
+static void zero_size_elements_are_chan_struct(void) {
+    /* Buffered: NULL goes in and out, nothing is written to a receiver's variable, and the
+     * buffer counts, blocks and drains as for any other size. */
+    op o = {.c = chan_make(0, 2)};
+    EXPECT_EQ(2, chan_cap(o.c));
+    chan_send(o.c, NULL);
+    chan_send(o.c, NULL);
+    EXPECT_EQ(2, chan_len(o.c));
+    go(do_send_nothing, &o);
+    WAIT_BLOCKED(&o.tid);
+    EXPECT(!atomic_load(&o.done));
+    unsigned char canary = 0xa5;
+    EXPECT(chan_recv(o.c, &canary));
+    EXPECT_EQ(0xa5, canary); /* size 0: not a byte copied */
+    WAIT_FOR(atomic_load(&o.done), 5);
+    EXPECT_EQ(2, chan_len(o.c));
+    select_case cs[] = {select_recv(o.c, NULL)};
+    EXPECT_EQ(0, chan_select(cs, 1));
+    EXPECT(cs[0].ok);
+    EXPECT(chan_recv(o.c, NULL));
+    EXPECT_EQ(0, chan_len(o.c));
+    EXPECT_EQ(SELECT_DEFAULT, chan_select_default(cs, 1));
+    select_case out[] = {select_send(o.c, NULL)};
+    EXPECT_EQ(0, chan_select_default(out, 1));
+    chan_close(o.c);
+    EXPECT(chan_recv(o.c, NULL)); /* buffered first */
+    EXPECT(!chan_recv(o.c, &canary));
+    EXPECT_EQ(0xa5, canary); /* the zero value of struct{} is no byte either */
+    chan_free(o.c);
+
+    /* Unbuffered: the send blocks until a receiver takes it, in both directions. */
+    op s = {.c = chan_make(0, 0)};
+    go(do_send_nothing, &s);
+    WAIT_BLOCKED(&s.tid);
+    EXPECT(!atomic_load(&s.done));
+    EXPECT(chan_recv(s.c, &canary));
+    EXPECT_EQ(0xa5, canary);
+    WAIT_FOR(atomic_load(&s.done), 5);
+    op r = {.c = s.c, .v = 7};
+    go(do_recv, &r);
+    WAIT_BLOCKED(&r.tid);
+    chan_send(s.c, NULL);
+    WAIT_FOR(atomic_load(&r.done), 5);
+    EXPECT(r.ok);
+    EXPECT_EQ(7, r.v); /* do_recv's variable untouched */
+    /* Close wakes a blocked receiver, and its variable stays as it was. */
+    op z = {.c = s.c, .v = 9, .ok = true};
+    go(do_recv, &z);
+    WAIT_BLOCKED(&z.tid);
+    chan_close(s.c);
+    WAIT_FOR(atomic_load(&z.done), 5);
+    EXPECT(!z.ok);
+    EXPECT_EQ(9, z.v);
+    chan_free(s.c);
+}
+
 /* --- closed channel --- */
 
 static void recv_on_closed_returns_buffered_then_zero_false(void) {
@@ -458,6 +524,123 @@ static void stress_cap64_8_senders_8_receivers_each_value_once(void) {
     mpmc_every_value_received_once(64);
 }
 
+/* The buffered fast path (a lock-free ring, taken while nobody waits) racing with its slow
+ * path: senders and receivers on a ring kept nearly full (slow receivers) or nearly empty (slow
+ * senders), so that goroutines keep blocking and being woken while others go lock-free; some
+ * send and receive through select (blocking, or polling with a default), which goes through the
+ * lock; the last sender closes while the receivers are still draining or blocked. Every value
+ * arrives once, each receiver sees each sender's values in order, len stays within cap, and
+ * after the close every receiver gets false. */
+enum { RING_SENDERS = 4, RING_RECEIVERS = 4 };
+
+typedef struct ring_race {
+    chan *c, *never;
+    int64_t per_sender;
+    bool slow_senders, slow_receivers;
+    atomic_int next_id, senders_left;
+    _Atomic unsigned char *seen; /* value = sender << 32 | seq, seen[sender * per_sender + seq] */
+    atomic_llong received;
+} ring_race;
+
+static void ring_pause(bool slow, int64_t i) {
+    if (slow)
+        for (volatile int k = 0; k < (int)(i % 7) * 40; k++)
+            ;
+}
+
+static void ring_send(void *arg) {
+    ring_race *r = arg;
+    int64_t id = atomic_fetch_add(&r->next_id, 1);
+    for (int64_t seq = 0; seq < r->per_sender; seq++) {
+        int64_t v = id << 32 | seq;
+        if (id == 0) { /* a blocking select: the lock's path */
+            select_case cs[] = {select_send(r->c, &v), select_recv(r->never, NULL)};
+            EXPECT_EQ(0, chan_select(cs, 2));
+        } else if (id == 1 && seq % 2) { /* a polling select */
+            select_case cs[] = {select_send(r->c, &v)};
+            while (chan_select_default(cs, 1) == SELECT_DEFAULT)
+                sched_yield();
+        } else {
+            chan_send(r->c, &v);
+        }
+        ring_pause(r->slow_senders, seq);
+    }
+    if (atomic_fetch_sub(&r->senders_left, 1) == 1)
+        chan_close(r->c); /* lands while receivers drain, or wait */
+}
+
+static void ring_recv(void *arg) {
+    ring_race *r = arg;
+    int id = atomic_fetch_add(&r->next_id, 1) - RING_SENDERS;
+    int64_t last[RING_SENDERS] = {-1, -1, -1, -1}, n = 0;
+    for (;;) {
+        int64_t v = -1;
+        bool ok;
+        if (id == 0) {
+            select_case cs[] = {select_recv(r->never, NULL), select_recv(r->c, &v)};
+            EXPECT_EQ(1, chan_select(cs, 2));
+            ok = cs[1].ok;
+        } else if (id == 1) {
+            select_case cs[] = {select_recv(r->c, &v)};
+            while (chan_select_default(cs, 1) == SELECT_DEFAULT)
+                sched_yield();
+            ok = cs[0].ok;
+        } else {
+            ok = chan_recv(r->c, &v);
+        }
+        if (!ok) {
+            EXPECT_EQ(0, v);
+            break;
+        }
+        int64_t sender = v >> 32, seq = v & 0xffffffff;
+        if (sender < 0 || sender >= RING_SENDERS || seq >= r->per_sender || seq <= last[sender]) {
+            EXPECT_EQ(last[sender < 0 || sender >= RING_SENDERS ? 0 : sender] + 1, seq);
+            break;
+        }
+        last[sender] = seq;
+        atomic_fetch_add_explicit(&r->seen[sender * r->per_sender + seq], 1, memory_order_relaxed);
+        size_t len = chan_len(r->c);
+        if (len > chan_cap(r->c))
+            EXPECT_EQ(chan_cap(r->c), len);
+        ring_pause(r->slow_receivers, ++n);
+    }
+    atomic_fetch_add(&r->received, n);
+    EXPECT(!chan_recv(r->c, NULL)); /* closed and drained: stays so */
+}
+
+static void stress_ring_fast_path_races_with_blockers_and_close(void) {
+#ifdef TEST_SANITIZER
+    int64_t per_sender = QUICK_OR(10000, 1000);
+#else
+    int64_t per_sender = QUICK_OR(50000, 1000);
+#endif
+    static const size_t caps[] = {1, 4, 64};
+    for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++)
+        for (int full = 0; full <= 1; full++) {
+            ring_race r = {.c = chan_make(sizeof(int64_t), caps[k]),
+                           .never = chan_make(sizeof(int64_t), 0),
+                           .per_sender = per_sender,
+                           .slow_senders = !full,
+                           .slow_receivers = full};
+            atomic_init(&r.senders_left, RING_SENDERS);
+            int64_t n = per_sender * RING_SENDERS;
+            r.seen = calloc(n, 1);
+            waitgroup wg = WAITGROUP_INIT;
+            for (int i = 0; i < RING_SENDERS; i++)
+                wg_go(&wg, ring_send, &r);
+            WAIT_FOR(atomic_load(&r.next_id) == RING_SENDERS, 5); /* ids: senders first */
+            for (int i = 0; i < RING_RECEIVERS; i++)
+                wg_go(&wg, ring_recv, &r);
+            wg_wait(&wg);
+            EXPECT_EQ(n, atomic_load(&r.received));
+            EXPECT_EACH_ONCE(r.seen, n);
+            EXPECT_EQ(0, chan_len(r.c));
+            free((void *)r.seen);
+            chan_free(r.c);
+            chan_free(r.never);
+        }
+}
+
 /* --- cases that end the process --- */
 
 static void send_on_closed_channel_panics(void) {
@@ -495,6 +678,7 @@ int main(int argc, char **argv) {
         TEST(recv_with_null_elem_discards_value),
         TEST(len_and_cap_count_buffered_elements),
         TEST(chan_ref_keeps_channel_until_last_free),
+        TEST(zero_size_elements_are_chan_struct),
         TEST(recv_on_closed_returns_buffered_then_zero_false),
         TEST(close_wakes_every_blocked_receiver),
         TEST(range_ends_when_closed_and_drained),
@@ -504,6 +688,7 @@ int main(int argc, char **argv) {
         TEST(stress_unbuffered_8_senders_8_receivers_each_value_once),
         TEST(stress_cap1_8_senders_8_receivers_each_value_once),
         TEST(stress_cap64_8_senders_8_receivers_each_value_once),
+        TEST(stress_ring_fast_path_races_with_blockers_and_close),
         TEST_EXIT(close_of_nil_channel_panics),
         TEST_EXIT(send_on_closed_channel_panics),
         TEST_EXIT(close_of_closed_channel_panics),

@@ -104,6 +104,14 @@ static void chan_free_below_zero_is_fatal(void) {
     chan_free(c);
 }
 
+/* A ring slot whose sequence number is neither free nor busy for its position: the lock's
+ * path finds it when the lock-free send gives up on it. */
+static void ring_slot_out_of_sequence_is_fatal(void) {
+    chan *c = chan_make(sizeof(int64_t), 2);
+    atomic_store((_Atomic size_t *)c->slots, 12345); /* slot 0 */
+    chan_send(c, &(int64_t){1});
+}
+
 static void timer_entry_armed_twice_is_fatal(void) {
     static struct timer_entry e; /* static: the timer thread may still look at it */
     e = (struct timer_entry){.when = time_now() + 3600 * SECOND, .heap_index = SIZE_MAX};
@@ -199,6 +207,7 @@ int main(int argc, char **argv) {
         TEST_EXIT(removing_a_waiter_not_queued_is_fatal),
         TEST_EXIT(chan_ref_of_a_freed_channel_is_fatal),
         TEST_EXIT(chan_free_below_zero_is_fatal),
+        TEST_EXIT(ring_slot_out_of_sequence_is_fatal),
         TEST_EXIT(timer_entry_armed_twice_is_fatal),
         TEST_EXIT(receiver_woken_while_still_queued_is_fatal),
         TEST_EXIT(select_woken_with_no_case_chosen_is_fatal),

@@ -59,25 +59,49 @@ struct waitq {
     struct waiter *first, *last;
 };
 
+/* A buffered channel's buffer is a ring of cap slots with a sequence number
+ * each, after Vyukov's bounded MPMC queue (as crossbeam-channel's array
+ * flavor): tail is where the next send goes, head where the next receive
+ * comes from. A position is a lap and a slot index, lap * one_lap + index,
+ * with one_lap the power of two above cap. A slot whose seq equals a
+ * position p is free for the send at p; seq p + 1 means it holds the value
+ * sent at p, for the receive at p, which then sets seq p + one_lap (free for
+ * the next lap). Either side claims a position by a compare-and-swap on its
+ * word and then owns that slot until it stores the new seq.
+ *
+ * RING_SLOW, the top bit of head and tail, switches the lock-free paths off:
+ * with it set, a compare-and-swap on either word fails, so only the holder
+ * of the channel's lock moves the ring. It is set (ring_freeze, under the
+ * lock) before any operation that involves the lock, and cleared again
+ * (chan_unlock) once no goroutine waits on the channel, unless it is closed.
+ * So a lock-free send or receive completes only while no goroutine waits,
+ * and never has to wake one. */
+#define RING_SLOW ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
 struct chan {
-    /* What every operation writes, in one cache line of its own. */
-    rt_mutex lock; /* guards everything in this line */
+    /* The ring's two ends, each in a cache line of its own: senders write
+     * tail, receivers head, without the lock while neither has RING_SLOW. */
+    _Alignas(64) _Atomic size_t tail;
+    _Alignas(64) _Atomic size_t head;
+    /* What every locked operation writes, in one cache line of its own. */
+    _Alignas(64) rt_mutex lock; /* guards everything in this line */
     bool closed;
-    size_t count;       /* values in the buffer */
-    size_t head;        /* slot of the oldest value */
+    bool slow;          /* RING_SLOW is set in head and tail (buffered only) */
     struct waitq recvq; /* blocked receivers: only while the buffer is empty */
     struct waitq sendq; /* blocked senders: only while the buffer is full */
     /* Fixed at chan_make (refs aside), so shared by every core's cache. */
     _Alignas(64) size_t elem_size;
-    size_t cap;         /* buffer slots; 0 for an unbuffered channel */
-    unsigned char *buf; /* cap * elem_size bytes */
-    atomic_int refs;    /* references given out and not yet given back */
+    size_t cap;           /* buffer slots; 0 for an unbuffered channel */
+    size_t one_lap;       /* the power of two above cap: a lap of positions */
+    size_t stride;        /* bytes per slot: its seq, then the element */
+    unsigned char *slots; /* cap slots */
+    atomic_int refs;      /* references given out and not yet given back */
 };
 
-/* closed, count and the queues' first pointers are also read without the
- * lock, by the fast path of a non-blocking select (as Go's selectnbrecv
- * does): they are written under the lock with relaxed atomic stores, and read
- * without it with atomic loads (acquire where their order matters). */
+/* closed and the queues' first pointers are also read without the lock, by
+ * the fast path of a non-blocking select (as Go's selectnbrecv does): they
+ * are written under the lock with relaxed atomic stores, and read without it
+ * with atomic loads (acquire where their order matters). */
 #define STORE_RELAXED(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
 #define LOAD_RELAXED(field)         __atomic_load_n(&(field), __ATOMIC_RELAXED)
 #define LOAD_ACQUIRE(field)         __atomic_load_n(&(field), __ATOMIC_ACQUIRE)
@@ -89,6 +113,11 @@ void waitq_remove(struct waitq *q, struct waiter *w);
  * sets *ok like chan_recv's result. */
 bool chan_send_locked(chan *c, const void *elem, struct waiter **wake);
 bool chan_recv_locked(chan *c, void *elem, bool *ok, struct waiter **wake);
+
+/* Releases c's lock; first turns the ring's lock-free paths back on if no
+ * goroutine waits on c any more and c is open. Every holder of a channel's
+ * lock releases it so. */
+void chan_unlock(chan *c);
 
 /* Without the lock: true if the case surely cannot proceed now (the caller
  * may act as if it observed the channel at that moment). */
