@@ -600,10 +600,11 @@ typedef struct after_state {
 
 static void after_fn(void *arg) {
     after_state *s = arg;
+    chan *hold = s->hold; /* before we count: from then on s may be the next round's */
     atomic_store(&s->tid, gettid());
     atomic_fetch_add(&s->runs, 1);
-    if (s->hold)
-        EXPECT(chan_recv(s->hold, NULL));
+    if (hold)
+        EXPECT(chan_recv(hold, NULL));
 }
 
 static void after_func_runs_once_in_its_own_goroutine_after_cancel(void) {

@@ -67,8 +67,11 @@ static void time_sleep_sleeps_at_least_d(void) {
 static void time_after_fires_once_after_d(void) {
     instant start = time_now();
     chan *c = time_after(50 * MILLISECOND);
-    EXPECT_EQ(SELECT_DEFAULT, poll(c, NULL)); /* not yet */
-    instant fired = recv_instant(c);
+    instant fired = -1;
+    if (poll(c, &fired) == SELECT_DEFAULT) /* not yet... */
+        fired = recv_instant(c);
+    else /* ...unless a loaded machine kept us away for 50 ms */
+        EXPECT(time_since(start) >= 50 * MILLISECOND);
     duration waited = time_since(start);
     EXPECT(waited >= 50 * MILLISECOND);
     EXPECT(waited < TEST_SECONDS(1));
