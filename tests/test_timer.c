@@ -381,9 +381,9 @@ static void ticker_of_one_nanosecond_ticks_and_other_timers_keep_firing(void) {
     chan *after = time_after(20 * MILLISECOND);
     recv_instant(after);
     EXPECT(time_since(start) >= 20 * MILLISECOND);
-    EXPECT(time_since(start) < TEST_SECONDS(1));
+    EXPECT(time_since(start) < TEST_SECONDS(3));
     chan_free(after);
-    WAIT_FOR(atomic_load(&b.rounds) >= 100, 5);
+    WAIT_FOR(atomic_load(&b.rounds) >= 100, 10);
     EXPECT(recv_instant(tk->c) > last); /* and it still ticks */
     ticker_stop(tk);
     atomic_store(&b.stop, true);
@@ -400,7 +400,7 @@ static void tickers_of_any_period_above_zero_tick(void) {
         for (int k = 0; k < 10; k++)
             recv_instant(tk->c);
         recv_instant(after); /* the other timer fires meanwhile */
-        EXPECT(time_since(start) < TEST_SECONDS(1));
+        EXPECT(time_since(start) < TEST_SECONDS(3));
         chan_free(after);
         ticker_reset(tk, periods[i]); /* Reset to a tiny period, too */
         recv_instant(tk->c);
