@@ -91,6 +91,8 @@ void chan_free(chan *c) {
         RT_CHECK(refs > 1, "chan: reference count below zero");
         return;
     }
+    if (c->release)
+        c->release(c);
     free(c->slots);
     free(c);
 }

@@ -36,9 +36,10 @@
  *
  * Ownership: chan_make returns a channel holding one reference, which the
  * caller gives back with chan_free. Parts of common/ that deliver on a channel
- * later (timers, contexts) hold references of their own, so chan_free on a
- * time_after channel is safe even before it fires: the memory goes with the
- * last reference. Freeing a channel that a goroutine is still blocked on is
+ * later keep it alive while they may (timers, contexts hold references of
+ * their own); chan_free on a time_after channel is safe even before it fires,
+ * and takes its pending timer off the heap: the memory goes with the last
+ * reference. Freeing a channel that a goroutine is still blocked on is
  * a bug, as is any use after the caller's chan_free.
  */
 #ifndef COMMON_CHAN_H

@@ -7,20 +7,33 @@
  * Invariants (under heap_mu):
  * - heap is a binary min-heap on when; entry->heap_index is its position, or
  *   NOT_IN_HEAP for an entry that is not armed. An entry is in the heap at
- *   most once.
- * - Every armed entry counts as one waker for the deadlock detector, from
- *   arming until it has fired (value delivered, callback returned) or been
- *   stopped.
+ *   most once: every change of an entry (arm, stop, reset, fire, and the
+ *   when and period it fires with) happens in one critical section of
+ *   heap_mu, so Stop and Reset are atomic per timer whoever calls them.
+ * - An entry counts as one waker for the deadlock detector exactly while it
+ *   is in the heap, and a callback entry also while its callback runs.
+ * - A time_after entry is in the heap exactly while its channel's release_arg
+ *   points to it. Whichever comes first, its fire or the channel's last
+ *   chan_free (time_after_released), takes it out, clears that pointer and
+ *   frees it: a channel given back before it fired leaves nothing behind.
  *
  * Locking order: heap_mu, then a channel's lock (delivery and draining happen
  * under heap_mu, so that timer_stop can promise no stale value). Callbacks run
  * with heap_mu released, since they cancel contexts, which stop timers.
+ *
+ * Fairness: a ticker whose period is shorter than a fire is due again as soon
+ * as it has fired, so the timer thread may never wait. Each pass fires what
+ * was due at the instant the pass began, each entry once (a ticker re-armed
+ * meanwhile is due after that instant), and after each fire the thread lets
+ * in every goroutine that asked for heap_mu before (heap_asked, heap_got): a
+ * plain mutex given back and taken again at once would stay the thread's.
  */
 #include "common/timer.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +45,16 @@
 #include "common/internal/timer_internal.h"
 
 #define NOT_IN_HEAP SIZE_MAX
+#define NEVER       INT64_MAX /* an instant no clock reaches */
 
 static pthread_mutex_t heap_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t heap_cond;  /* signalled when the earliest entry changes */
 static struct timer_entry **heap; /* guarded by heap_mu */
 static size_t heap_len, heap_cap;
 static pthread_once_t timer_thread_once = PTHREAD_ONCE_INIT;
+/* Acquisitions of heap_mu by anyone but the timer thread's loop: asked for,
+ * and got. The loop lets the lock go until got catches up with asked. */
+static atomic_uint heap_asked, heap_got;
 
 instant time_now(void) {
     return rt_nanotime();
@@ -51,12 +68,33 @@ static struct timespec to_timespec(instant t) {
     return (struct timespec){.tv_sec = t / SECOND, .tv_nsec = t % SECOND};
 }
 
+/* t + d for d >= 0, NEVER where that would overflow (time_after of a
+ * hundred years). */
+static instant later(instant t, duration d) {
+    return d > NEVER - t ? NEVER : t + d;
+}
+
+/* The instant d from now; d <= 0 is now. */
+static instant deadline_after(duration d) {
+    return later(time_now(), d > 0 ? d : 0);
+}
+
 void time_sleep(duration d) {
     if (d <= 0)
         return;
-    struct timespec until = to_timespec(time_now() + d);
+    struct timespec until = to_timespec(deadline_after(d));
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
         ;
+}
+
+static void heap_lock(void) {
+    atomic_fetch_add_explicit(&heap_asked, 1, memory_order_relaxed);
+    pthread_mutex_lock(&heap_mu);
+    atomic_fetch_add_explicit(&heap_got, 1, memory_order_relaxed);
+}
+
+static void heap_unlock(void) {
+    pthread_mutex_unlock(&heap_mu);
 }
 
 static void heap_swap(size_t i, size_t j) {
@@ -99,6 +137,8 @@ static void heap_push(struct timer_entry *e) {
     e->heap_index = heap_len;
     heap[heap_len++] = e;
     heap_up(e->heap_index);
+    if (e->heap_index == 0) /* the earliest now: the thread may sleep too long */
+        pthread_cond_signal(&heap_cond);
 }
 
 static void heap_remove(struct timer_entry *e) {
@@ -114,6 +154,47 @@ static void heap_remove(struct timer_entry *e) {
     e->heap_index = NOT_IN_HEAP;
 }
 
+/* The timer thread, between two fires: if anyone asked for heap_mu
+ * meanwhile, let it go until they all had it. */
+static void let_others_in(void) {
+    unsigned asked = atomic_load_explicit(&heap_asked, memory_order_relaxed);
+    if (asked == atomic_load_explicit(&heap_got, memory_order_relaxed))
+        return;
+    pthread_mutex_unlock(&heap_mu);
+    while ((int)(atomic_load_explicit(&heap_got, memory_order_relaxed) - asked) < 0)
+        sched_yield();
+    pthread_mutex_lock(&heap_mu);
+}
+
+/* Fires e, the earliest entry, due at now (heap_mu held; a callback runs
+ * with it released). */
+static void fire(struct timer_entry *e, instant now) {
+    heap_remove(e);
+    if (e->fn) {
+        void (*fn)(void *) = e->fn;
+        void *arg = e->arg;
+        pthread_mutex_unlock(&heap_mu);
+        fn(arg); /* may free e: touch it no more */
+        sched_waker_end();
+        pthread_mutex_lock(&heap_mu);
+        return;
+    }
+    int64_t fired = now;
+    chan_offer(e->c, &fired); /* a slow receiver misses the tick */
+    if (e->period > 0) {
+        /* The next tick on the period's grid after now, skipping those
+         * missed: after now, so this pass does not fire it again. */
+        e->when = later(now, e->period - (now - e->when) % e->period);
+        heap_push(e);
+        return; /* still armed: still a waker */
+    }
+    if (e->one_shot_owned) {
+        e->c->release_arg = NULL; /* its last chan_free has nothing to do now */
+        free(e);
+    }
+    sched_waker_end();
+}
+
 static void *timer_thread(void *unused) {
     (void)unused;
     pthread_mutex_lock(&heap_mu);
@@ -122,36 +203,17 @@ static void *timer_thread(void *unused) {
             pthread_cond_wait(&heap_cond, &heap_mu);
             continue;
         }
-        struct timer_entry *e = heap[0];
         instant now = time_now();
-        if (e->when > now) {
-            struct timespec until = to_timespec(e->when);
+        if (heap[0]->when > now) {
+            struct timespec until = to_timespec(heap[0]->when);
             pthread_cond_timedwait(&heap_cond, &heap_mu, &until);
             continue;
         }
-        heap_remove(e);
-        if (e->fn) {
-            void (*fn)(void *) = e->fn;
-            void *arg = e->arg;
-            pthread_mutex_unlock(&heap_mu);
-            fn(arg); /* may free e: touch it no more */
-            sched_waker_end();
-            pthread_mutex_lock(&heap_mu);
-            continue;
+        /* A pass: everything due at now, each entry once. */
+        while (heap_len > 0 && heap[0]->when <= now) {
+            fire(heap[0], now);
+            let_others_in();
         }
-        int64_t fired = now;
-        chan_offer(e->c, &fired); /* a slow receiver misses the tick */
-        if (e->period > 0) {
-            /* Next tick on the period's grid, skipping those already missed. */
-            e->when += e->period * (1 + (now - e->when) / e->period);
-            heap_push(e);
-            continue;
-        }
-        if (e->one_shot_owned) {
-            chan_free(e->c);
-            free(e);
-        }
-        sched_waker_end();
     }
     return NULL;
 }
@@ -173,46 +235,94 @@ static void timer_thread_start(void) {
 
 void timer_entry_start(struct timer_entry *e) {
     pthread_once(&timer_thread_once, timer_thread_start);
-    sched_waker_begin();
-    pthread_mutex_lock(&heap_mu);
+    heap_lock();
+    sched_waker_begin(); /* before it can fire */
     heap_push(e);
-    if (e->heap_index == 0)
-        pthread_cond_signal(&heap_cond);
-    pthread_mutex_unlock(&heap_mu);
+    heap_unlock();
 }
 
 bool timer_entry_stop(struct timer_entry *e) {
-    pthread_mutex_lock(&heap_mu);
+    heap_lock();
     bool armed = e->heap_index != NOT_IN_HEAP;
     if (armed)
         heap_remove(e);
     bool drained = e->c && chan_poll(e->c, NULL);
-    pthread_mutex_unlock(&heap_mu);
+    heap_unlock();
     if (armed)
         sched_waker_end();
     return armed || drained;
 }
 
-static struct timer_entry *entry_new(duration d, duration period, size_t cap) {
-    struct timer_entry *e = xcalloc(1, sizeof *e);
-    e->when = time_now() + (d > 0 ? d : 0);
+bool timer_entry_reset(struct timer_entry *e, instant when, duration period) {
+    pthread_once(&timer_thread_once, timer_thread_start);
+    heap_lock();
+    bool armed = e->heap_index != NOT_IN_HEAP;
+    if (armed)
+        heap_remove(e); /* and armed again below: the same waker */
+    else
+        sched_waker_begin();
+    bool drained = e->c && chan_poll(e->c, NULL);
+    e->when = when;
     e->period = period;
-    e->c = chan_make(sizeof(int64_t), cap);
+    heap_push(e);
+    heap_unlock();
+    return armed || drained;
+}
+
+size_t timer_heap_len(void) {
+    heap_lock();
+    size_t n = heap_len;
+    heap_unlock();
+    return n;
+}
+
+size_t timer_heap_count(const struct timer_entry *e) {
+    heap_lock();
+    size_t n = 0;
+    for (size_t i = 0; i < heap_len; i++)
+        n += heap[i] == e;
+    heap_unlock();
+    return n;
+}
+
+static struct timer_entry *entry_new(duration d, duration period) {
+    struct timer_entry *e = xcalloc(1, sizeof *e);
+    e->when = deadline_after(d);
+    e->period = period;
+    e->c = chan_make(sizeof(int64_t), 1);
     e->heap_index = NOT_IN_HEAP;
     return e;
 }
 
+/* The last chan_free of a time_after channel: if its entry has not fired,
+ * it leaves the heap now, and no longer counts as a waker. */
+static void time_after_released(chan *c) {
+    heap_lock();
+    struct timer_entry *e = c->release_arg;
+    if (e) {
+        heap_remove(e);
+        c->release_arg = NULL;
+    }
+    heap_unlock();
+    if (e) {
+        free(e);
+        sched_waker_end();
+    }
+}
+
 chan *time_after(duration d) {
-    struct timer_entry *e = entry_new(d, 0, 1);
+    struct timer_entry *e = entry_new(d, 0);
     e->one_shot_owned = true;
-    chan *c = chan_ref(e->c);
-    timer_entry_start(e);
+    chan *c = e->c; /* the caller's reference: the entry holds none */
+    c->release = time_after_released;
+    c->release_arg = e;
+    timer_entry_start(e); /* from here on e may be gone: it fired, or c was freed */
     return c;
 }
 
 timer *timer_new(duration d) {
     timer *t = xmalloc(sizeof *t);
-    t->entry = entry_new(d, 0, 1);
+    t->entry = entry_new(d, 0);
     t->c = t->entry->c;
     timer_entry_start(t->entry);
     return t;
@@ -223,10 +333,7 @@ bool timer_stop(timer *t) {
 }
 
 bool timer_reset(timer *t, duration d) {
-    bool active = timer_entry_stop(t->entry);
-    t->entry->when = time_now() + (d > 0 ? d : 0);
-    timer_entry_start(t->entry);
-    return active;
+    return timer_entry_reset(t->entry, deadline_after(d), 0);
 }
 
 void timer_free(timer *t) {
@@ -242,7 +349,7 @@ ticker *ticker_new(duration period) {
     if (period <= 0)
         go_panic("non-positive interval for NewTicker");
     ticker *t = xmalloc(sizeof *t);
-    t->entry = entry_new(period, period, 1);
+    t->entry = entry_new(period, period);
     t->c = t->entry->c;
     timer_entry_start(t->entry);
     return t;
@@ -255,10 +362,7 @@ void ticker_stop(ticker *t) {
 void ticker_reset(ticker *t, duration period) {
     if (period <= 0)
         go_panic("non-positive interval for Ticker.Reset");
-    timer_entry_stop(t->entry);
-    t->entry->period = period;
-    t->entry->when = time_now() + period;
-    timer_entry_start(t->entry);
+    timer_entry_reset(t->entry, deadline_after(period), period);
 }
 
 void ticker_free(ticker *t) {

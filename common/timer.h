@@ -17,14 +17,25 @@
  * rather than queueing them. As in Go 1.23, once timer_stop or timer_reset
  * returns, no stale value is received from the timer's channel.
  *
+ * As in Go, timer_stop and timer_reset (and ticker_stop, ticker_reset) may be
+ * called on one timer from several goroutines at once: each call is atomic,
+ * and whatever the interleaving a timer fires at most once per timer_new or
+ * timer_reset.
+ *
  * One timer thread with a heap serves every timer, ticker and deadline. Its
- * callbacks never block.
+ * callbacks never block. Any ticker period > 0 works: one shorter than the
+ * thread takes to fire it ticks as fast as the thread can (its receiver
+ * misses the rest), and every other timer keeps firing meanwhile.
  *
  * Ownership: time_after returns a channel reference that the caller gives back
- * with chan_free (before or after it fired). timer_new and ticker_new return
- * objects the caller frees with timer_free and ticker_free, which stop them
- * first; their channel (t->c) must not be used after that. A ticker that is
- * never stopped keeps firing forever: the classic ticker leak.
+ * with chan_free (before or after it fired). Given back before it fired, its
+ * pending timer leaves the heap at once, as in Go 1.23: a select with a
+ * time_after(HOUR) case in a loop costs no memory, and a freed time_after no
+ * longer counts as something that may wake a goroutine, so a deadlock is
+ * still reported. timer_new and ticker_new return objects the caller frees
+ * with timer_free and ticker_free, which stop them first (leaving the heap at
+ * once too); their channel (t->c) must not be used after that. A ticker that
+ * is never stopped keeps firing forever: the classic ticker leak.
  */
 #ifndef COMMON_TIMER_H
 #define COMMON_TIMER_H
@@ -70,9 +81,10 @@ bool timer_stop(timer *t);
 bool timer_reset(timer *t, duration d);
 void timer_free(timer *t);
 
-/* Ticks every period. period must be > 0: a smaller one panics, as Go's
- * NewTicker does ("panic: non-positive interval for NewTicker"; ticker_reset:
- * "... for Ticker.Reset"). */
+/* Ticks every period, the first time one period from now. period must be
+ * > 0 (1 ns works): a smaller one panics, as Go's NewTicker does ("panic:
+ * non-positive interval for NewTicker"; ticker_reset: "... for
+ * Ticker.Reset"). ticker_reset also drops a tick not yet received. */
 ticker *ticker_new(duration period);
 void ticker_stop(ticker *t);
 void ticker_reset(ticker *t, duration period);

@@ -127,8 +127,13 @@ run_counted() {
 
 @test "a second SIGINT during the shutdown ends it at once: status 130" {
     # One worker, 500ms tasks, 4 buffered: once the first result is out, the
-    # shutdown has at least 2s of accepted work to finish.
-    launch -n 0 -d 1 -w 1 --buffer 4 --work 500ms
+    # shutdown has at least 2s of accepted work to finish. The program starts
+    # with SIGINT at its default, as from a terminal: a script's background
+    # job starts with it ignored, and stop() restores that, as Go's does.
+    env --default-signal=INT "$BIN/10-mini-project" -n 0 -d 1 -w 1 --buffer 4 --work 500ms \
+        >"$out" 2>"$err" 3>&- &
+    pid=$!
+    wait_for_line "$out" '^ready: pid=[0-9]+ ' 10
     wait_for_line "$out" '^task 1 by worker 1: ok$' 10
     kill -INT "$pid"
     wait_for_line "$out" '^shutdown: signal received; ' 10

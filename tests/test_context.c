@@ -1,6 +1,7 @@
 /* test_context.c: contexts (common/context.h), proven row by row against common/SEMANTICS.md. */
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,15 @@ static void wait_done(context *ctx) {
 }
 
 static int key_a, key_b, key_c; /* keys compare by address */
+
+static void *xmalloc_or_die(size_t n) {
+    void *p = malloc(n);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
 
 static void background_is_never_done(void) {
     context *bg = ctx_background();
@@ -361,6 +371,51 @@ static void signal_context_works_when_started_with_signal_ignored(void) {
     ctx_free(b);
 }
 
+/* The disposition of SIGINT right now. */
+static void (*sigint_handler(void))(int) {
+    struct sigaction sa;
+    sigaction(SIGINT, NULL, &sa);
+    return sa.sa_handler;
+}
+
+static atomic_int own_handler_calls;
+static void own_handler(int sig) {
+    (void)sig;
+    atomic_fetch_add(&own_handler_calls, 1);
+}
+
+/* Go's stop() restores what it found: an ignored SIGINT (a background job) stays ignored, a
+ * handler of the program's own is its again, and only once the last context wanting the
+ * signal is stopped. Run by name from a shell that ignores SIGINT, too (see the Bats file). */
+static void signal_context_stop_restores_the_disposition_it_found(void) {
+    if (sigint_handler() != SIG_IGN)
+        signal(SIGINT, SIG_IGN); /* as a shell starts a background job */
+    context *a = ctx_with_signals(ctx_background(), SIGINT, 0);
+    context *b = ctx_with_signals(ctx_background(), SIGINT, SIGTERM, 0);
+    raise(SIGINT);
+    wait_done(a);
+    wait_done(b);
+    ctx_cancel(a);
+    EXPECT(sigint_handler() != SIG_IGN); /* b still wants it */
+    ctx_cancel(b);
+    EXPECT(sigint_handler() == SIG_IGN);
+    raise(SIGINT); /* ignored: we live on */
+    ctx_free(a);
+    ctx_free(b);
+
+    signal(SIGINT, own_handler);
+    context *c = ctx_with_signals(ctx_background(), SIGINT, 0);
+    raise(SIGINT);
+    wait_done(c);
+    EXPECT_EQ(0, atomic_load(&own_handler_calls)); /* the context took it */
+    ctx_free(c);
+    EXPECT(sigint_handler() == own_handler);
+    raise(SIGINT);
+    EXPECT_EQ(1, atomic_load(&own_handler_calls));
+    signal(SIGINT, SIG_IGN);
+    printf("survived\n");
+}
+
 static void signal_context_cancelled_by_its_parent(void) {
     context *parent = ctx_with_cancel(ctx_background());
     context *ctx = ctx_with_signals(parent, SIGINT, 0);
@@ -374,6 +429,7 @@ static void signal_context_cancelled_by_its_parent(void) {
 /* Go's stop(): after it, SIGINT has its default action again and ends the process (the Bats
  * test expects status 130). */
 static void signal_context_stop_restores_default_action(void) {
+    signal(SIGINT, SIG_DFL); /* as a program started from a terminal */
     context *ctx = ctx_with_signals(ctx_background(), SIGINT, 0);
     raise(SIGINT); /* the first Ctrl+C cancels */
     wait_done(ctx);
@@ -382,6 +438,374 @@ static void signal_context_stop_restores_default_action(void) {
     raise(SIGINT); /* the second one kills */
     time_sleep(TEST_SECONDS(5));
     ctx_free(ctx);
+}
+
+/* --- Go 1.21: causes --- */
+
+static const char my_err[] = "my error", other_err[] = "other error", time_is_up[] = "time is up";
+
+static void cause_is_the_given_cause_or_canceled(void) {
+    EXPECT_ERR(NULL, ctx_cause(ctx_background()));
+    context *ctx = ctx_with_cancel_cause(ctx_background());
+    EXPECT_ERR(NULL, ctx_cause(ctx)); /* not done: no cause */
+    ctx_cancel_cause(ctx, my_err);
+    EXPECT(is_done(ctx));
+    EXPECT_ERR(context_canceled, ctx_err(ctx)); /* Err stays one of the two */
+    EXPECT_ERR(my_err, ctx_cause(ctx));
+    ctx_cancel_cause(ctx, other_err); /* the first cancellation wins */
+    ctx_cancel(ctx);
+    EXPECT_ERR(my_err, ctx_cause(ctx));
+    ctx_free(ctx);
+
+    ctx = ctx_with_cancel_cause(ctx_background());
+    ctx_cancel_cause(ctx, NULL); /* a nil cause is Canceled */
+    EXPECT_ERR(context_canceled, ctx_cause(ctx));
+    ctx_free(ctx);
+
+    ctx = ctx_with_cancel(ctx_background());
+    ctx_cancel(ctx);
+    EXPECT_ERR(context_canceled, ctx_cause(ctx));
+    ctx_free(ctx);
+
+    ctx = ctx_with_timeout(ctx_background(), MILLISECOND);
+    wait_done(ctx);
+    EXPECT_ERR(deadline_exceeded, ctx_cause(ctx));
+    ctx_free(ctx);
+}
+
+static void cause_of_a_parent_reaches_every_descendant(void) {
+    context *parent = ctx_with_cancel_cause(ctx_background());
+    context *value = ctx_with_value(parent, &key_a, "a");
+    context *kids[] = {
+        ctx_with_cancel(parent),
+        ctx_with_cancel(value), /* through a value context */
+        ctx_with_timeout(parent, 3600 * SECOND),
+        ctx_with_timeout_cause(parent, 3600 * SECOND, other_err), /* the parent's comes first */
+        ctx_with_signals(parent, SIGUSR2, 0),
+    };
+    enum { N = sizeof kids / sizeof kids[0] };
+    context *grandchild = ctx_with_cancel(kids[2]);
+    context *first = ctx_with_cancel_cause(parent); /* cancelled on its own before */
+    ctx_cancel_cause(first, other_err);
+    ctx_cancel_cause(parent, my_err);
+    for (int i = 0; i < N; i++) {
+        EXPECT_ERR(context_canceled, ctx_err(kids[i]));
+        EXPECT_ERR(my_err, ctx_cause(kids[i]));
+    }
+    EXPECT_ERR(my_err, ctx_cause(value));
+    EXPECT_ERR(my_err, ctx_cause(grandchild));
+    EXPECT_ERR(other_err, ctx_cause(first));
+    context *late = ctx_with_cancel(value); /* made after: done at once, with the cause */
+    EXPECT(is_done(late));
+    EXPECT_ERR(context_canceled, ctx_err(late));
+    EXPECT_ERR(my_err, ctx_cause(late));
+    ctx_free(late);
+    ctx_free(first);
+    ctx_free(grandchild);
+    for (int i = 0; i < N; i++)
+        ctx_free(kids[i]);
+    ctx_free(value);
+    ctx_free(parent);
+}
+
+static void deadline_cause_is_given_at_the_deadline(void) {
+    instant start = time_now();
+    context *ctx = ctx_with_timeout_cause(ctx_background(), 30 * MILLISECOND, time_is_up);
+    EXPECT_ERR(NULL, ctx_cause(ctx));
+    context *child = ctx_with_cancel(ctx);
+    wait_done(ctx);
+    EXPECT(time_since(start) >= 30 * MILLISECOND);
+    EXPECT_ERR(deadline_exceeded, ctx_err(ctx));
+    EXPECT_ERR(time_is_up, ctx_cause(ctx));
+    EXPECT_ERR(deadline_exceeded, ctx_err(child)); /* the children get both */
+    EXPECT_ERR(time_is_up, ctx_cause(child));
+    ctx_free(child);
+    ctx_free(ctx);
+
+    instant at = time_now() + 20 * MILLISECOND, dl = 0;
+    ctx = ctx_with_deadline_cause(ctx_background(), at, time_is_up);
+    EXPECT(ctx_deadline(ctx, &dl));
+    EXPECT_EQ(at, dl);
+    wait_done(ctx);
+    EXPECT_ERR(time_is_up, ctx_cause(ctx));
+    ctx_free(ctx);
+
+    ctx = ctx_with_timeout_cause(ctx_background(), 3600 * SECOND, time_is_up);
+    ctx_cancel(ctx); /* cancelled before the deadline: Canceled, both */
+    EXPECT_ERR(context_canceled, ctx_err(ctx));
+    EXPECT_ERR(context_canceled, ctx_cause(ctx));
+    ctx_free(ctx);
+
+    ctx = ctx_with_timeout_cause(ctx_background(), -SECOND, time_is_up); /* past: at once */
+    EXPECT(is_done(ctx));
+    EXPECT_ERR(deadline_exceeded, ctx_err(ctx));
+    EXPECT_ERR(time_is_up, ctx_cause(ctx));
+    ctx_free(ctx);
+
+    ctx = ctx_with_timeout_cause(ctx_background(), -SECOND, NULL);
+    EXPECT_ERR(deadline_exceeded, ctx_cause(ctx));
+    ctx_free(ctx);
+
+    /* A later deadline under an earlier one: the parent's deadline, and its cause, decide. */
+    context *parent = ctx_with_timeout_cause(ctx_background(), 20 * MILLISECOND, time_is_up);
+    ctx = ctx_with_timeout_cause(parent, 3600 * SECOND, my_err);
+    wait_done(ctx);
+    EXPECT_ERR(deadline_exceeded, ctx_err(ctx));
+    EXPECT_ERR(time_is_up, ctx_cause(ctx));
+    ctx_free(ctx);
+    ctx_free(parent);
+}
+
+/* --- Go 1.21: WithoutCancel --- */
+
+static void without_cancel_keeps_the_values_and_nothing_else(void) {
+    context *value = ctx_with_value(ctx_background(), &key_a, "a");
+    context *parent = ctx_with_timeout(value, 3600 * SECOND);
+    context *wc = ctx_without_cancel(parent);
+    instant dl = 0;
+    EXPECT(ctx_value(wc, &key_a) && strcmp(ctx_value(wc, &key_a), "a") == 0);
+    EXPECT(ctx_done(wc) == NULL);
+    EXPECT(!ctx_deadline(wc, &dl));
+    context *child = ctx_with_cancel(wc), *timed = ctx_with_timeout(wc, 3600 * SECOND);
+    instant parent_dl = 0;
+    EXPECT(ctx_deadline(parent, &parent_dl));
+    EXPECT(ctx_deadline(timed, &dl));
+    EXPECT(dl > parent_dl); /* its own deadline: the parent's is not seen */
+    ctx_cancel_cause(parent, my_err);
+    EXPECT(!is_done(wc));
+    EXPECT_ERR(NULL, ctx_err(wc));
+    EXPECT_ERR(NULL, ctx_cause(wc));
+    EXPECT(!is_done(child)); /* the parent's cancellation stops at wc */
+    EXPECT(!is_done(timed));
+    ctx_cancel(wc); /* nothing to cancel */
+    EXPECT(!is_done(child));
+    ctx_cancel(child); /* its own cancel still works */
+    EXPECT(is_done(child));
+    EXPECT_ERR(context_canceled, ctx_cause(child));
+    ctx_free(timed);
+    ctx_free(child);
+    ctx_free(parent); /* wc keeps it alive for its values */
+    ctx_free(value);
+    EXPECT(ctx_value(wc, &key_a) && strcmp(ctx_value(wc, &key_a), "a") == 0);
+    ctx_free(wc);
+}
+
+/* --- Go 1.21: AfterFunc --- */
+
+typedef struct after_state {
+    atomic_int runs;
+    atomic_int tid;
+    chan *hold; /* if not NULL, f waits for a value on it before returning */
+} after_state;
+
+static void after_fn(void *arg) {
+    after_state *s = arg;
+    chan *hold = s->hold; /* before we count: from then on s may be the next round's */
+    atomic_store(&s->tid, gettid());
+    atomic_fetch_add(&s->runs, 1);
+    if (hold)
+        EXPECT(chan_recv(hold, NULL));
+}
+
+static void after_func_runs_once_in_its_own_goroutine_after_cancel(void) {
+    after_state s = {.hold = chan_make(sizeof(int64_t), 0)};
+    context *ctx = ctx_with_cancel(ctx_background());
+    ctx_after *a = ctx_after_func(ctx, after_fn, &s);
+    time_sleep(10 * MILLISECOND);
+    EXPECT_EQ(0, atomic_load(&s.runs)); /* not before ctx is done */
+    ctx_cancel(ctx);                    /* returns while f runs, and waits for us */
+    WAIT_FOR(atomic_load(&s.runs) == 1, 5);
+    EXPECT(atomic_load(&s.tid) != gettid());
+    chan_send(s.hold, &(int64_t){1}); /* f was running meanwhile, in its own goroutine */
+    EXPECT(!ctx_after_stop(a));       /* too late: it was started */
+    ctx_cancel(ctx);
+    time_sleep(20 * MILLISECOND);
+    EXPECT_EQ(1, atomic_load(&s.runs)); /* once */
+    ctx_after_free(a);
+    ctx_free(ctx);
+    chan_free(s.hold);
+}
+
+static void after_func_on_a_done_context_runs_at_once(void) {
+    after_state s = {.hold = NULL};
+    context *ctx = ctx_with_cancel(ctx_background());
+    ctx_cancel(ctx);
+    ctx_after *a = ctx_after_func(ctx, after_fn, &s);
+    WAIT_FOR(atomic_load(&s.runs) == 1, 5);
+    EXPECT(!ctx_after_stop(a));
+    ctx_after_free(a);
+    ctx_free(ctx);
+}
+
+static void after_func_after_a_deadline_or_through_a_value(void) {
+    after_state s = {.hold = NULL};
+    context *ctx = ctx_with_timeout(ctx_background(), 10 * MILLISECOND);
+    context *value = ctx_with_value(ctx, &key_a, NULL);
+    ctx_after *a = ctx_after_func(value, after_fn, &s), *b = ctx_after_func(ctx, after_fn, &s);
+    WAIT_FOR(atomic_load(&s.runs) == 2, 5); /* started on the timer thread, run as goroutines */
+    ctx_after_free(a);
+    ctx_after_free(b);
+    ctx_free(value);
+    ctx_free(ctx);
+}
+
+static void after_func_stopped_before_never_runs(void) {
+    after_state s = {.hold = NULL};
+    context *ctx = ctx_with_cancel(ctx_background());
+    ctx_after *a = ctx_after_func(ctx, after_fn, &s);
+    EXPECT(ctx_after_stop(a));  /* it prevented the run */
+    EXPECT(!ctx_after_stop(a)); /* stopped already */
+    ctx_cancel(ctx);
+    time_sleep(20 * MILLISECOND);
+    EXPECT_EQ(0, atomic_load(&s.runs));
+    ctx_after_free(a);
+    ctx_free(ctx);
+
+    /* On contexts that are never cancelled: it never runs, and stop prevents that. */
+    context *wc = ctx_without_cancel(ctx_background());
+    ctx_after *b = ctx_after_func(ctx_background(), after_fn, &s),
+              *c = ctx_after_func(wc, after_fn, &s);
+    time_sleep(10 * MILLISECOND);
+    EXPECT(ctx_after_stop(b));
+    EXPECT(ctx_after_stop(c));
+    EXPECT_EQ(0, atomic_load(&s.runs));
+    ctx_after_free(b);
+    ctx_after_free(c);
+    ctx_free(wc);
+}
+
+static void after_func_freed_unstopped_still_runs(void) {
+    after_state s = {.hold = NULL};
+    context *ctx = ctx_with_cancel(ctx_background());
+    ctx_after_free(ctx_after_func(ctx, after_fn, &s)); /* as dropping Go's stop */
+    ctx_after_free(ctx_after_func(ctx, after_fn, &s));
+    ctx_free(ctx); /* cancels: both run */
+    WAIT_FOR(atomic_load(&s.runs) == 2, 5);
+}
+
+typedef struct after_race {
+    context *ctx;
+    chan *start;
+} after_race;
+
+static void cancel_on_start(void *arg) {
+    after_race *r = arg;
+    chan_recv(r->start, NULL);
+    ctx_cancel(r->ctx);
+}
+
+/* Stop racing the cancellation: f runs exactly when stop says it did not prevent it. */
+static void stress_after_func_stop_racing_cancel(void) {
+    int stopped_count = 0, rounds = QUICK_OR(300, 30);
+    for (int round = 0; round < rounds; round++) {
+        after_state s = {.hold = NULL};
+        after_race r = {.ctx = ctx_with_cancel(ctx_background()), .start = chan_make(1, 0)};
+        ctx_after *a = ctx_after_func(r.ctx, after_fn, &s);
+        waitgroup wg = WAITGROUP_INIT;
+        wg_go(&wg, cancel_on_start, &r);
+        chan_close(r.start);
+        if (round % 2)
+            time_sleep(round % 7 * 10 * MICROSECOND);
+        bool stopped = ctx_after_stop(a);
+        wg_wait(&wg);
+        stopped_count += stopped;
+        if (!stopped)
+            WAIT_FOR(atomic_load(&s.runs) == 1, 5);
+        time_sleep(stopped ? 100 * MICROSECOND : 0);
+        EXPECT_EQ(stopped ? 0 : 1, atomic_load(&s.runs));
+        ctx_after_free(a);
+        ctx_free(r.ctx);
+        chan_free(r.start);
+    }
+    EXPECT(stopped_count > 0 && stopped_count < rounds); /* both sides of the race were run */
+}
+
+/* --- signal contexts say which signal stopped them --- */
+
+static void signal_context_cause_names_the_signal(void) {
+    EXPECT(strcmp(ctx_signal_cause(SIGINT), "interrupt signal received") == 0);
+    EXPECT(strcmp(ctx_signal_cause(SIGTERM), "terminated signal received") == 0);
+    EXPECT(strcmp(ctx_signal_cause(SIGHUP), "hangup signal received") == 0);
+    EXPECT(ctx_signal_cause(SIGINT) == ctx_signal_cause(SIGINT)); /* compared by pointer */
+    char rt[64];
+    snprintf(rt, sizeof rt, "signal %d signal received", SIGRTMIN); /* Go's name for others */
+    EXPECT(strcmp(ctx_signal_cause(SIGRTMIN), rt) == 0);
+
+    context *ctx = ctx_with_signals(ctx_background(), SIGUSR1, SIGUSR2, 0);
+    context *child = ctx_with_cancel(ctx);
+    kill(getpid(), SIGUSR2);
+    wait_done(ctx);
+    EXPECT_ERR(context_canceled, ctx_err(ctx)); /* Err as Go's: Canceled */
+    EXPECT_ERR(ctx_signal_cause(SIGUSR2), ctx_cause(ctx));
+    EXPECT(strcmp(ctx_cause(ctx), "user defined signal 2 signal received") == 0);
+    EXPECT_ERR(ctx_signal_cause(SIGUSR2), ctx_cause(child));
+    ctx_cancel(ctx); /* stop(): the cause stays */
+    EXPECT_ERR(ctx_signal_cause(SIGUSR2), ctx_cause(ctx));
+    ctx_free(child);
+    ctx_free(ctx);
+
+    ctx = ctx_with_signals(ctx_background(), SIGUSR1, 0);
+    ctx_cancel(ctx); /* stopped with no signal: Canceled */
+    EXPECT_ERR(context_canceled, ctx_cause(ctx));
+    ctx_free(ctx);
+}
+
+/* --- trees of any depth and width, cancelled from a goroutine's small stack --- */
+
+typedef struct tree {
+    context *root, *leaf;
+    int n;
+    context **all;
+} tree;
+
+static const char deep_cause[] = "the root was cancelled";
+
+static void cancel_root_then_check_leaf(void *arg) {
+    tree *t = arg;
+    ctx_cancel_cause(t->root, deep_cause);
+    EXPECT(is_done(t->leaf));
+    EXPECT_ERR(context_canceled, ctx_err(t->leaf));
+    EXPECT_ERR(deep_cause, ctx_cause(t->leaf));
+}
+
+static void free_all_from_a_goroutine(void *arg) {
+    tree *t = arg;
+    for (int i = 0; i < t->n; i++)
+        ctx_free(t->all[i]);
+}
+
+static void cancel_a_100000_deep_chain_from_a_goroutine(void) {
+    tree t = {.n = QUICK_OR(100000, 10000)};
+    t.all = xmalloc_or_die((size_t)t.n * sizeof *t.all);
+    t.root = t.all[0] = ctx_with_cancel(ctx_background());
+    for (int i = 1; i < t.n; i++) /* every third a value context: lookups pass through them */
+        t.all[i] =
+            i % 3 ? ctx_with_cancel(t.all[i - 1]) : ctx_with_value(t.all[i - 1], &key_a, NULL);
+    t.leaf = t.all[t.n - 1];
+    waitgroup wg = WAITGROUP_INIT;
+    wg_go(&wg, cancel_root_then_check_leaf, &t); /* GO_STACK_SIZE: 64 KiB */
+    wg_wait(&wg);
+    wg_go(&wg, free_all_from_a_goroutine, &t); /* root first: the chain goes with the leaf */
+    wg_wait(&wg);
+    free(t.all);
+}
+
+static void cancel_a_100000_wide_tree_from_a_goroutine(void) {
+    tree t = {.n = QUICK_OR(100000, 10000)};
+    t.all = xmalloc_or_die((size_t)t.n * sizeof *t.all);
+    t.root = t.all[0] = ctx_with_cancel(ctx_background());
+    for (int i = 1; i < t.n; i++) /* a few levels: 10 children each */
+        t.all[i] = ctx_with_cancel(t.all[(i - 1) / 10]);
+    t.leaf = t.all[t.n - 1];
+    waitgroup wg = WAITGROUP_INIT;
+    wg_go(&wg, cancel_root_then_check_leaf, &t);
+    wg_wait(&wg);
+    for (int i = 0; i < t.n; i++)
+        if (!is_done(t.all[i]))
+            EXPECT(!"a context of the cancelled tree is not done");
+    wg_go(&wg, free_all_from_a_goroutine, &t);
+    wg_wait(&wg);
+    free(t.all);
 }
 
 /* --- stress --- */
@@ -513,9 +937,23 @@ int main(int argc, char **argv) {
         TEST(signal_context_cancelled_by_kill_sigterm),
         TEST(signal_context_works_when_started_with_signal_ignored),
         TEST(signal_context_cancelled_by_its_parent),
+        TEST(signal_context_stop_restores_the_disposition_it_found),
+        TEST(cause_is_the_given_cause_or_canceled),
+        TEST(cause_of_a_parent_reaches_every_descendant),
+        TEST(deadline_cause_is_given_at_the_deadline),
+        TEST(without_cancel_keeps_the_values_and_nothing_else),
+        TEST(after_func_runs_once_in_its_own_goroutine_after_cancel),
+        TEST(after_func_on_a_done_context_runs_at_once),
+        TEST(after_func_after_a_deadline_or_through_a_value),
+        TEST(after_func_stopped_before_never_runs),
+        TEST(after_func_freed_unstopped_still_runs),
+        TEST(signal_context_cause_names_the_signal),
+        TEST(cancel_a_100000_deep_chain_from_a_goroutine),
+        TEST(cancel_a_100000_wide_tree_from_a_goroutine),
         TEST(stress_contexts_cancelled_while_done_selected_on),
         TEST(stress_children_made_while_parent_cancels_are_cancelled),
         TEST(stress_timeouts_racing_cancel),
+        TEST(stress_after_func_stop_racing_cancel),
         TEST_EXIT(signal_context_stop_restores_default_action),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);

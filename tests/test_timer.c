@@ -4,15 +4,26 @@
  * after d") are generous and scaled, since a loaded machine may run us late.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/chan.h"
 #include "common/go.h"
+#include "common/internal/timer_internal.h" /* timer_heap_len, timer_heap_count */
 #include "common/select.h"
 #include "common/sync.h"
 #include "common/timer.h"
 #include "testlib.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
 
 /* A value ready on c right now, without blocking: SELECT_DEFAULT if none. */
 static int poll(chan *c, instant *v) {
@@ -56,8 +67,11 @@ static void time_sleep_sleeps_at_least_d(void) {
 static void time_after_fires_once_after_d(void) {
     instant start = time_now();
     chan *c = time_after(50 * MILLISECOND);
-    EXPECT_EQ(SELECT_DEFAULT, poll(c, NULL)); /* not yet */
-    instant fired = recv_instant(c);
+    instant fired = -1;
+    if (poll(c, &fired) == SELECT_DEFAULT) /* not yet... */
+        fired = recv_instant(c);
+    else /* ...unless a loaded machine kept us away for 50 ms */
+        EXPECT(time_since(start) >= 50 * MILLISECOND);
     duration waited = time_since(start);
     EXPECT(waited >= 50 * MILLISECOND);
     EXPECT(waited < TEST_SECONDS(1));
@@ -324,6 +338,277 @@ static void stress_timers_stopped_while_selected_on(void) {
     EXPECT(stopped_count > 0 && stopped_count < rounds);
 }
 
+/* --- a ticker with the smallest periods (Go's TestAfterStress) --- */
+
+typedef struct busy {
+    atomic_bool stop;
+    atomic_int rounds; /* timers made and stopped by timers_meanwhile */
+} busy;
+
+/* As Go's TestAfterStress: another goroutine sleeps a nanosecond at a time meanwhile. */
+static void sleep_nanoseconds_until_stop(void *arg) {
+    busy *b = arg;
+    while (!atomic_load(&b->stop))
+        time_sleep(NANOSECOND);
+}
+
+/* Timers made, stopped and freed while the ticker runs: each call takes the heap. */
+static void timers_meanwhile(void *arg) {
+    busy *b = arg;
+    while (!atomic_load(&b->stop)) {
+        timer *t = timer_new(3600 * SECOND);
+        EXPECT(timer_stop(t));
+        timer_free(t);
+        atomic_fetch_add(&b->rounds, 1);
+    }
+}
+
+static void ticker_of_one_nanosecond_ticks_and_other_timers_keep_firing(void) {
+    busy b = {.stop = false};
+    waitgroup wg = WAITGROUP_INIT;
+    wg_go(&wg, sleep_nanoseconds_until_stop, &b);
+    ticker *tk = ticker_new(NANOSECOND);
+    instant last = 0;
+    for (int i = 0; i < 100; i++) {
+        instant tick = recv_instant(tk->c);
+        EXPECT(tick > last);
+        last = tick;
+    }
+    /* Meanwhile the heap still serves everyone: a time_after fires on time, other goroutines
+     * make and stop timers. */
+    wg_go(&wg, timers_meanwhile, &b);
+    instant start = time_now();
+    chan *after = time_after(20 * MILLISECOND);
+    recv_instant(after);
+    EXPECT(time_since(start) >= 20 * MILLISECOND);
+    EXPECT(time_since(start) < TEST_SECONDS(3));
+    chan_free(after);
+    WAIT_FOR(atomic_load(&b.rounds) >= 100, 10);
+    EXPECT(recv_instant(tk->c) > last); /* and it still ticks */
+    ticker_stop(tk);
+    atomic_store(&b.stop, true);
+    wg_wait(&wg);
+    ticker_free(tk);
+}
+
+static void tickers_of_any_period_above_zero_tick(void) {
+    static const duration periods[] = {1, 2, 3, 5, 10, 20, 21, 100, 1000};
+    for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++) {
+        ticker *tk = ticker_new(periods[i]);
+        instant start = time_now();
+        chan *after = time_after(MILLISECOND);
+        for (int k = 0; k < 10; k++)
+            recv_instant(tk->c);
+        recv_instant(after); /* the other timer fires meanwhile */
+        EXPECT(time_since(start) < TEST_SECONDS(3));
+        chan_free(after);
+        ticker_reset(tk, periods[i]); /* Reset to a tiny period, too */
+        recv_instant(tk->c);
+        ticker_free(tk);
+    }
+}
+
+/* --- Stop and Reset from several goroutines at once (Go's TestConcurrentTimerReset and
+ * TestConcurrentTimerResetStop) --- */
+
+typedef struct racer {
+    timer *t;
+    int i;
+    chan *start; /* closed once every racer is there, so that they race */
+} racer;
+
+static void reset_a_thousand_times(void *arg) {
+    racer *r = arg;
+    chan_recv(r->start, NULL);
+    for (int j = 0; j < 1000; j++)
+        timer_reset(r->t, 3600 * SECOND + (duration)(r->i * j));
+}
+
+static void stop_once(void *arg) {
+    racer *r = arg;
+    chan_recv(r->start, NULL);
+    timer_stop(r->t);
+}
+
+/* After the race: the entry is in the heap once, Stop finds it armed, a second Stop does not,
+ * and a Reset fires exactly once. */
+static void expect_one_entry_that_fires_once_per_reset(timer *t) {
+    EXPECT_EQ(1, timer_heap_count(t->entry));
+    EXPECT(timer_stop(t));
+    EXPECT_EQ(0, timer_heap_count(t->entry));
+    EXPECT(!timer_stop(t));
+    EXPECT(!timer_reset(t, MILLISECOND));
+    EXPECT_EQ(1, timer_heap_count(t->entry));
+    recv_instant(t->c);
+    time_sleep(30 * MILLISECOND);
+    EXPECT_EQ(SELECT_DEFAULT, poll(t->c, NULL));
+    EXPECT_EQ(0, timer_heap_count(t->entry));
+}
+
+/* 8 goroutines Reset t a thousand times each, all at once; with stops, 8 more Stop it once. */
+static void race_resets(timer *t, bool stops) {
+    enum { GOROUTINES = 8 };
+    racer r[GOROUTINES];
+    chan *start = chan_make(1, 0);
+    waitgroup wg = WAITGROUP_INIT;
+    for (int i = 0; i < GOROUTINES; i++) {
+        r[i] = (racer){.t = t, .i = i, .start = start};
+        wg_go(&wg, reset_a_thousand_times, &r[i]);
+        if (stops)
+            wg_go(&wg, stop_once, &r[i]);
+    }
+    chan_close(start);
+    wg_wait(&wg);
+    chan_free(start);
+}
+
+static void timer_reset_from_many_goroutines_at_once(void) {
+    for (int round = 0; round < QUICK_OR(10, 2); round++) {
+        timer *t = timer_new(3600 * SECOND);
+        race_resets(t, false);
+        expect_one_entry_that_fires_once_per_reset(t);
+        timer_free(t);
+    }
+}
+
+static void timer_reset_and_stop_from_many_goroutines_at_once(void) {
+    for (int round = 0; round < QUICK_OR(10, 2); round++) {
+        timer *t = timer_new(3600 * SECOND);
+        race_resets(t, true);
+        timer_reset(t, 3600 * SECOND); /* the last stop may have come after every reset */
+        expect_one_entry_that_fires_once_per_reset(t);
+        timer_free(t);
+    }
+}
+
+typedef struct firing {
+    timer *t;
+    chan *quit, *start;
+    atomic_int resets, received;
+    unsigned seed;
+} firing;
+
+static void reset_short_many_times(void *arg) {
+    firing *f = arg;
+    chan_recv(f->start, NULL);
+    unsigned seed = __atomic_add_fetch(&f->seed, 1, __ATOMIC_RELAXED);
+    for (int j = 0; j < QUICK_OR(2000, 200); j++) {
+        atomic_fetch_add(&f->resets, 1); /* before: a fire may come at once */
+        timer_reset(f->t, (rand_r(&seed) % 200) * MICROSECOND);
+        if (j % 16 == 0)
+            timer_stop(f->t);
+    }
+}
+
+static void receive_until_quit(void *arg) {
+    firing *f = arg;
+    for (;;) {
+        select_case cs[] = {select_recv(f->t->c, NULL), select_recv(f->quit, NULL)};
+        if (chan_select(cs, 2) == 1)
+            return;
+        atomic_fetch_add(&f->received, 1);
+    }
+}
+
+/* Resets that fire soon, racing each other, the fire and a receiver: never more values than
+ * Resets (the first timer_new counts as one). */
+static void stress_timer_resets_racing_the_fire_fire_at_most_once_per_reset(void) {
+    firing f = {.t = timer_new(100 * MICROSECOND), .quit = chan_make(sizeof(int64_t), 0)};
+    atomic_store(&f.resets, 1);
+    waitgroup resetters = WAITGROUP_INIT, receiver = WAITGROUP_INIT;
+    wg_go(&receiver, receive_until_quit, &f);
+    f.start = chan_make(1, 0);
+    for (int i = 0; i < 4; i++)
+        wg_go(&resetters, reset_short_many_times, &f);
+    chan_close(f.start);
+    wg_wait(&resetters);
+    chan_free(f.start);
+    time_sleep(20 * MILLISECOND); /* the last reset fires meanwhile */
+    WAIT_FOR(timer_heap_count(f.t->entry) == 0 && chan_len(f.t->c) == 0, 5);
+    chan_close(f.quit);
+    wg_wait(&receiver);
+    EXPECT(atomic_load(&f.received) > 0);
+    EXPECT(atomic_load(&f.received) <= atomic_load(&f.resets));
+    EXPECT(!timer_stop(f.t)); /* fired and received */
+    EXPECT_EQ(0, timer_heap_count(f.t->entry));
+    timer_free(f.t);
+    chan_free(f.quit);
+}
+
+/* After the race, a real deadlock is still reported: the waker count is right. */
+static void deadlock_reported_after_resets_and_stops_raced(void) {
+    for (int round = 0; round < QUICK_OR(10, 2); round++) {
+        timer *t = timer_new(3600 * SECOND);
+        race_resets(t, true);
+        timer_free(t);
+    }
+    WAIT_FOR(go_num_goroutines() == 1, 5);
+    chan_recv(chan_make(sizeof(int64_t), 0), NULL); /* nothing can wake us */
+}
+
+/* --- time_after in a loop leaves nothing behind (the leak Go 1.23 fixed) --- */
+
+/* Resident memory in KiB, from /proc/self/statm. */
+static long resident_kib(void) {
+    long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* select { case v := <-values: ... case <-time.After(time.Hour): } */
+static void select_value_or_an_hour(chan *values, long n) {
+    for (long i = 0; i < n; i++) {
+        int64_t v = i, got = -1;
+        chan_send(values, &v);
+        chan *hour = time_after(3600 * SECOND);
+        select_case cs[] = {select_recv(values, &got), select_recv(hour, NULL)};
+        if (chan_select(cs, 2) != 0 || got != v)
+            EXPECT(!"the value case was ready");
+        chan_free(hour); /* the last reference: its entry leaves the heap now */
+    }
+}
+
+static void time_after_in_a_select_loop_keeps_memory_flat(void) {
+#ifdef TEST_SANITIZER
+    long n = QUICK_OR(200000, 20000);
+#else
+    long n = QUICK_OR(1000000, 20000);
+#endif
+    chan *values = chan_make(sizeof(int64_t), 1);
+    size_t heap_before = timer_heap_len();
+    select_value_or_an_hour(values, 10000); /* warm up the allocator */
+    long before = resident_kib();
+    select_value_or_an_hour(values, n);
+    long after = resident_kib();
+    printf("memory: %ld time_after(1h) freed before firing: resident %ld KiB before, %ld KiB "
+           "after\n",
+           n, before, after);
+    EXPECT_EQ(heap_before, timer_heap_len()); /* not one entry left behind */
+#ifndef TEST_ASAN                             /* ASan keeps freed memory in quarantine, resident */
+    EXPECT(after - before < 16 * 1024);       /* a leak of 270 bytes each would be 260 MiB */
+#endif
+    chan_free(values);
+
+    /* A timer freed before it fires leaves the heap at once too. */
+    for (int i = 0; i < 1000; i++)
+        timer_free(timer_new(3600 * SECOND));
+    EXPECT_EQ(heap_before, timer_heap_len());
+}
+
+/* Freed before firing, a time_after no longer counts as a waker: a real deadlock is reported. */
+static void deadlock_reported_after_time_after_freed_before_firing(void) {
+    chan *values = chan_make(sizeof(int64_t), 1);
+    select_value_or_an_hour(values, 1000);
+    chan_free(values);
+    WAIT_FOR(go_num_goroutines() == 1, 5);
+    chan_recv(chan_make(sizeof(int64_t), 0), NULL); /* nothing can wake us */
+}
+
 int main(int argc, char **argv) {
     static const test_case cases[] = {
         TEST(time_now_reads_the_monotonic_clock),
@@ -346,6 +631,14 @@ int main(int argc, char **argv) {
         TEST(duration_parse_accepts_go_durations),
         TEST(duration_parse_rejects_malformed),
         TEST(stress_timers_stopped_while_selected_on),
+        TEST(ticker_of_one_nanosecond_ticks_and_other_timers_keep_firing),
+        TEST(tickers_of_any_period_above_zero_tick),
+        TEST(timer_reset_from_many_goroutines_at_once),
+        TEST(timer_reset_and_stop_from_many_goroutines_at_once),
+        TEST(stress_timer_resets_racing_the_fire_fire_at_most_once_per_reset),
+        TEST(time_after_in_a_select_loop_keeps_memory_flat),
+        TEST_EXIT(deadlock_reported_after_resets_and_stops_raced),
+        TEST_EXIT(deadlock_reported_after_time_after_freed_before_firing),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

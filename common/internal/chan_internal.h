@@ -96,6 +96,12 @@ struct chan {
     size_t stride;        /* bytes per slot: its seq, then the element */
     unsigned char *slots; /* cap slots */
     atomic_int refs;      /* references given out and not yet given back */
+    /* Called by the chan_free that gives back the last reference, before the
+     * memory goes; NULL for none. Set before the channel is shared, never
+     * changed after: a time_after channel takes its pending entry off the
+     * timer heap (timer.c). release_arg is the setter's; chan.c never reads it. */
+    void (*release)(chan *c);
+    void *release_arg;
 };
 
 /* closed and the queues' first pointers are also read without the lock, by
