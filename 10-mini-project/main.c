@@ -60,7 +60,7 @@ static void dispatcher(void *unused) {
     for (;;) {
         long id = atomic_fetch_add(&next_id, 1) + 1;
         if (n > 0 && id > n)
-            break; /* all n ids are taken */
+            break; /* all n ids are given out */
         /* practice: hand the task over, or stop if run is cancelled; count it once it is in */
         select_case cases[] = {select_send(jobs, &id), select_recv(ctx_done(run), NULL)};
         if (chan_select(cases, 2) == 1)

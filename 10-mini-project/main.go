@@ -86,7 +86,7 @@ func dispatcher() {
 	for {
 		id := int(nextID.Add(1))
 		if *n > 0 && id > *n {
-			return // all n ids are taken
+			return // all n ids are given out
 		}
 		select {
 		case jobs <- id:
