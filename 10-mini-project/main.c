@@ -1,62 +1,25 @@
-/* 10-mini-project: the whole path in one program.
+/* 10-mini-project: the whole path in one program, and a shutdown that loses
+ * nothing.
  *
  *     dispatchers --jobs--> workers --results--> consumer (main)
  *
- * D dispatchers make tasks and send them on the jobs channel; W workers take
- * them, do them, and send a result each on the results channel; main prints
- * and counts the results. It stops after -n tasks per dispatcher, after
- * --duration, or on SIGINT/SIGTERM; whichever it is, nothing accepted is
- * lost: dispatched = processed + failed.
+ * Dispatchers make tasks and hand them over on the jobs channel; a pool of
+ * workers does them and sends one result each on the results channel, where
+ * they fan in to main, which prints and counts them. It runs until Ctrl+C
+ * (SIGINT) or SIGTERM, until the workers have taken -n tasks, or for
+ * --duration: each of these cancels one context, `run`, and the shutdown that
+ * follows is the same. The dispatchers stop; the workers finish every task
+ * that was handed over; each channel is closed once its last sender is done.
+ * The summary proves it: dispatched = processed + failed.
  *
- * The Go it mirrors:
- *
- *     func dispatcher(ctx context.Context, jobs chan<- int) {
- *         for i := 0; n == 0 || i < n; i++ {
- *             id := int(nextID.Add(1))
- *             select {
- *             case jobs <- id:
- *                 dispatched.Add(1) // only now is the task ours to finish
- *             case <-ctx.Done():
- *                 return
- *             }
- *         }
- *     }
- *
- *     func worker(w int, jobs <-chan int, results chan<- result) {
- *         for id := range jobs { // to the end, even after cancellation
- *             time.Sleep(work)
- *             results <- result{id, w, id%failEvery == 0}
- *         }
- *     }
- *
- *     func main() {
- *         ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
- *         ctx, cancel := context.WithTimeout(ctx, duration) // with --duration
- *         jobs, results := make(chan int, buffer), make(chan result)
- *         var dispatchers, workers sync.WaitGroup
- *         ... d times: dispatchers.Go(func() { dispatcher(ctx, jobs) })
- *         ... w times: workers.Go(func() { worker(i, jobs, results) })
- *         go func() { dispatchers.Wait(); close(jobs) }()  // no more jobs
- *         go func() { workers.Wait(); close(results) }()   // no more results
- *         done := ctx.Done()
- *         for {
- *             select {
- *             case r, ok := <-results:
- *                 if !ok { ...print the summary; return }
- *                 ...count r
- *             case <-done:
- *                 stop()      // a second signal now kills us
- *                 done = nil  // a nil channel is never ready: the case is off
- *             }
- *         }
- *     }
+ * The Go it mirrors is main.go, function for function; README.md shows the
+ * two side by side.
  *
  * Break it:
- *   --break  workers quit as soon as the context is done, dropping the task
- *            they just took and leaving the rest in the jobs buffer: after a
- *            signal or --duration, dispatched > processed + failed
+ *   --break  workers quit as soon as they see `run` cancelled: the task each
+ *            has just done is never reported, and what is still in the jobs
+ *            buffer is never taken: dispatched > processed + failed, exit 1
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -66,6 +29,7 @@
 
 #include "common/chan.h"
 #include "common/context.h"
+#include "common/flag.h"
 #include "common/go.h"
 #include "common/select.h"
 #include "common/sync.h"
@@ -77,50 +41,59 @@ typedef struct result {
     bool failed;
 } result;
 
-/* Settings, and the channels and context everyone shares: main sets them
- * before the first goroutine starts, and from then on they are only read. */
-static struct {
-    long per_dispatcher; /* -n: tasks per dispatcher, 0 for no limit */
-    duration work;       /* --work: how long a task takes */
-    long fail_every;     /* --fail-every: task ids divisible by it fail; 0: none */
-    bool broken;         /* --break */
-    context *ctx;
-    chan *jobs, *results;
-} cfg = {10, 5 * MILLISECOND, 7, false, NULL, NULL, NULL};
+/* The flags, then what everyone shares: main sets them all before the first
+ * goroutine starts, and from then on they are only read. */
+static int ndispatchers, nworkers, n, buffer, fail_every;
+static duration work, limit;
+static const char *broken; /* --break: NULL, or "quit" */
+static context *run;       /* cancelled by a signal, by --duration, or at the n-th task */
+static chan *jobs, *results;
 
-static atomic_long next_id, dispatched;
+static atomic_long next_id, dispatched, taken;
+static waitgroup dispatchers = WAITGROUP_INIT, workers = WAITGROUP_INIT;
 
+/* A dispatcher makes tasks (ids from one counter, so they are unique) and
+ * hands them over until the run is cancelled. A task counts as dispatched
+ * only once its send has happened: from then on the program owes it a result. */
 static void dispatcher(void *unused) {
     (void)unused;
-    for (long i = 0; cfg.per_dispatcher == 0 || i < cfg.per_dispatcher; i++) {
+    for (;;) {
         long id = atomic_fetch_add(&next_id, 1) + 1;
-        select_case cases[] = {select_send(cfg.jobs, &id), select_recv(ctx_done(cfg.ctx), NULL)};
+        if (n > 0 && id > n)
+            break; /* all n ids are given out */
+        /* practice: hand the task over, or stop if run is cancelled; count it once it is in */
+        select_case cases[] = {select_send(jobs, &id), select_recv(ctx_done(run), NULL)};
         if (chan_select(cases, 2) == 1)
-            return; /* cancelled: this id was never sent, so it does not count */
+            break; /* cancelled: this id was never sent, so it does not count */
         atomic_fetch_add(&dispatched, 1);
+        /* end practice */
     }
+    wg_done(&dispatchers);
 }
 
+/* A worker takes tasks until jobs is closed and empty, even after the run is
+ * cancelled: a task that was handed over is always done and reported. The
+ * worker that takes the n-th task (-n) ends the run: by then all n are in. */
 static void worker(void *arg) {
     int w = *(int *)arg;
     long id;
-    while (chan_recv(cfg.jobs, &id)) {
-        if (cfg.broken && ctx_err(cfg.ctx))
-            return; /* WRONG: this task and those still buffered are lost */
-        time_sleep(cfg.work);
-        result r = {id, w, cfg.fail_every > 0 && id % cfg.fail_every == 0};
-        chan_send(cfg.results, &r);
+    /* practice: take tasks until jobs is closed; count each (the n-th cancels run), sleep --work, send its result (--break: quit first if run is cancelled) */
+    while (chan_recv(jobs, &id)) {
+        if (atomic_fetch_add(&taken, 1) + 1 == n)
+            ctx_cancel(run); /* the n-th task is taken: the run is over, as on Ctrl+C */
+        time_sleep(work);
+        if (broken && ctx_err(run))
+            break; /* WRONG: this task is never reported, and what is left in jobs never taken */
+        result r = {id, w, fail_every > 0 && id % fail_every == 0};
+        chan_send(results, &r);
     }
+    /* end practice */
+    wg_done(&workers);
 }
 
-/* Every dispatcher, every worker: main waits for them, and so does the
- * goroutine that closes each one's channel. Static, so that they outlive
- * main's frame whoever waits last. */
-static waitgroup dispatchers = WAITGROUP_INIT, workers = WAITGROUP_INIT;
-
-/* Closes c once wg reaches zero: the last sender is gone. It holds a
- * reference of its own on c, so main's chan_free, before or after the close,
- * never pulls the channel from under it. */
+/* go func() { wg.Wait(); close(c) }(): closes c once its last sender is
+ * done. It holds a reference of its own on c, so main's chan_free, before or
+ * after the close, never pulls the channel from under it. */
 typedef struct closer {
     waitgroup *wg;
     chan *c;
@@ -142,140 +115,79 @@ static void go_close_after(waitgroup *wg, chan *c) {
     go(close_after, cl);
 }
 
-static const char usage[] =
-    "usage: 10-mini-project [-d DISPATCHERS] [-w WORKERS] [-n TASKS] "
-    "[--buffer N] [--duration D] [--work D] [--fail-every K] [--break] [-h]";
-
-static void help(void) {
-    printf("%s\n\n"
-           "  -d N            dispatchers, 1..64 (default 2)\n"
-           "  -w N            workers, 1..256 (default 3)\n"
-           "  -n N            tasks per dispatcher, 0 for no limit (default 10)\n"
-           "  --buffer N      jobs channel capacity, 0 for unbuffered (default 4)\n"
-           "  --duration D    stop after D, such as 2s (default: no limit)\n"
-           "  --work D        time each task takes (default 5ms)\n"
-           "  --fail-every K  tasks whose id is divisible by K fail; 0: none (default 7)\n"
-           "  --break         workers quit on cancellation, losing accepted tasks\n"
-           "  -h, --help      this help\n"
-           "Stops on SIGINT or SIGTERM too; a second signal ends it at once.\n",
-           usage);
-}
-
-/* Parses a count flag into *out, or says why not and returns false. */
-static bool count_flag(const char *flag, const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end != s && *end == '\0' && v >= lo && v <= hi) {
-        *out = v;
-        return true;
-    }
-    fprintf(stderr, "10-mini-project: %s wants a whole number in %ld..%ld, not '%s'; %s\n", flag,
-            lo, hi, s, usage);
-    return false;
-}
-
-static bool duration_flag(const char *flag, const char *s, duration *out) {
-    if (duration_parse(s, out) && *out >= 0 && *out <= 3600 * SECOND)
-        return true;
-    fprintf(stderr, "10-mini-project: %s wants a duration such as 2s, not '%s'; %s\n", flag, s,
-            usage);
-    return false;
+/* Says, once, why the run is over, and stops the signal context (Go's
+ * stop()): a second Ctrl+C now ends the program at once. */
+static void begin_shutdown(context *signals) {
+    if (ctx_err(signals))
+        printf("shutdown: signal received; ");
+    else if (ctx_err(run) == deadline_exceeded)
+        printf("shutdown: time is up; ");
+    else
+        printf("shutdown: %d tasks taken; ", n);
+    printf("dispatchers stop, workers finish what was dispatched\n");
+    ctx_cancel(signals);
 }
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    long ndispatchers = 2, nworkers = 3, buffer = 4;
-    duration limit = 0;
-    static const struct option opts[] = {
-        {"buffer", required_argument, NULL, 'b'},
-        {"duration", required_argument, NULL, 'D'},
-        {"work", required_argument, NULL, 'k'},
-        {"fail-every", required_argument, NULL, 'f'},
-        {"break", no_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    for (int c; (c = getopt_long(argc, argv, "d:w:n:h", opts, NULL)) != -1;) {
-        bool ok = true;
-        switch (c) {
-        case 'd':
-            ok = count_flag("-d", optarg, 1, 64, &ndispatchers);
-            break;
-        case 'w':
-            ok = count_flag("-w", optarg, 1, 256, &nworkers);
-            break;
-        case 'n':
-            ok = count_flag("-n", optarg, 0, 1000000, &cfg.per_dispatcher);
-            break;
-        case 'b':
-            ok = count_flag("--buffer", optarg, 0, 100000, &buffer);
-            break;
-        case 'f':
-            ok = count_flag("--fail-every", optarg, 0, 1000000, &cfg.fail_every);
-            break;
-        case 'D':
-            ok = duration_flag("--duration", optarg, &limit);
-            break;
-        case 'k':
-            ok = duration_flag("--work", optarg, &cfg.work);
-            break;
-        case 'B':
-            cfg.broken = true;
-            break;
-        case 'h':
-            help();
-            return 0;
-        default:
-            fprintf(stderr, "10-mini-project: unknown flag or missing value '%s'; %s\n",
-                    argv[optind - 1], usage);
-            return 2;
-        }
-        if (!ok)
-            return 2;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "10-mini-project: unexpected argument '%s'; %s\n", argv[optind], usage);
-        return 2;
-    }
+    flag_int_range(&ndispatchers, "dispatchers", 2, 1, 64, "goroutines making tasks, 1..64");
+    flag_int_range(&nworkers, "w", 3, 1, 256, "workers in the pool, 1..256");
+    flag_int_range(&n, "n", 0, 0, 1000000, "stop once `N` tasks are taken (0: no limit)");
+    flag_int_range(&buffer, "buffer", 4, 0, 100000, "capacity of the jobs channel (0: unbuffered)");
+    flag_int_range(&fail_every, "fail-every", 7, 0, 1000000,
+                   "tasks whose id is a multiple of `K` fail (0: none)");
+    flag_duration(&work, "work", 500 * MILLISECOND, "the time a task takes, at least 10ms");
+    flag_duration(&limit, "duration", 0, "stop after this long (0: no limit)");
+    flag_mode(&broken, "break", "quit", "workers quit on cancellation, dropping dispatched tasks");
+    flag_parse(argc, argv);
+    char buf[DURATION_STRING_SIZE];
+    if (work < 10 * MILLISECOND)
+        flag_fail("invalid value \"%s\" for flag -work: must be at least 10ms",
+                  duration_string(work, buf));
+    if (limit < 0)
+        flag_fail("invalid value \"%s\" for flag -duration: must not be negative",
+                  duration_string(limit, buf));
+    if (flag_nargs() > 0)
+        flag_fail("unexpected argument: %s", flag_args()[0]);
 
-    /* The shutdown path starts here: a signal cancels `signals`, and with it
-     * its child cfg.ctx, which --duration also cancels when the time is up. */
+    /* The shutdown starts here: a signal cancels `signals`, and with it its
+     * child `run`, which --duration and the n-th task cancel too. */
     context *signals = ctx_with_signals(ctx_background(), SIGINT, SIGTERM, 0);
-    cfg.ctx = limit > 0 ? ctx_with_timeout(signals, limit) : ctx_with_cancel(signals);
-    cfg.jobs = chan_make(sizeof(long), (size_t)buffer);
-    cfg.results = chan_make(sizeof(result), 0);
+    run = limit > 0 ? ctx_with_timeout(signals, limit) : ctx_with_cancel(signals);
+    jobs = chan_make(sizeof(long), (size_t)buffer);
+    results = chan_make(sizeof(result), 0);
     printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", (int)getpid());
-    char tasks[24] = "unlimited";
-    if (cfg.per_dispatcher > 0)
-        snprintf(tasks, sizeof tasks, "%ld", cfg.per_dispatcher);
-    printf("start: %ld dispatchers x %s tasks -> jobs (buffer %ld) -> %ld workers -> results\n",
-           ndispatchers, tasks, buffer, nworkers);
+    printf("start: %d dispatchers -> jobs (buffer %d) -> %d workers, %s a task -> results\n",
+           ndispatchers, buffer, nworkers, duration_string(work, buf));
 
     int *ids = calloc((size_t)nworkers, sizeof *ids);
-    for (long i = 0; i < ndispatchers; i++)
-        wg_go(&dispatchers, dispatcher, NULL);
+    long *per_worker = calloc((size_t)nworkers + 1, sizeof *per_worker);
+    if (ids == NULL || per_worker == NULL)
+        abort();
+    for (int i = 0; i < ndispatchers; i++) {
+        wg_add(&dispatchers, 1);
+        go(dispatcher, NULL);
+    }
     for (int i = 0; i < nworkers; i++) {
         ids[i] = i + 1;
-        wg_go(&workers, worker, &ids[i]);
+        wg_add(&workers, 1);
+        go(worker, &ids[i]);
     }
-    /* Each channel is closed once its last sender is done, never before. */
-    go_close_after(&dispatchers, cfg.jobs);
-    go_close_after(&workers, cfg.results);
+    /* practice: close jobs once the dispatchers are done, and results once the workers are */
+    go_close_after(&dispatchers, jobs);
+    go_close_after(&workers, results);
+    /* end practice */
 
-    /* The consumer: drain results until the channel is closed. The shutdown
-     * case runs once, then is switched off by making its channel NULL. */
+    /* The consumer: every result, until results is closed. The shutdown case
+     * runs once, then is switched off by making its channel NULL. */
     long processed = 0, failed = 0;
-    long *per_worker = calloc((size_t)nworkers + 1, sizeof *per_worker);
-    chan *done = ctx_done(cfg.ctx);
+    chan *done = ctx_done(run);
     for (;;) {
         result r;
-        select_case cases[] = {select_recv(cfg.results, &r), select_recv(done, NULL)};
+        select_case cases[] = {select_recv(results, &r), select_recv(done, NULL)};
         if (chan_select(cases, 2) == 1) {
-            ctx_cancel(signals); /* Go's stop(): a second signal now kills us */
-            printf("shutdown: %s; dispatchers stop, workers finish what was dispatched\n",
-                   ctx_err(cfg.ctx) == deadline_exceeded ? "time is up" : "signal received");
-            done = NULL;
+            begin_shutdown(signals);
+            done = NULL; /* a NULL channel is never ready: the case is off */
             continue;
         }
         if (!cases[0].ok)
@@ -287,12 +199,14 @@ int main(int argc, char **argv) {
         else
             processed++;
     }
+    if (done != NULL && ctx_err(run)) /* results was closed before the select chose done */
+        begin_shutdown(signals);
 
     /* Every worker has returned. Normally the dispatchers returned before
-     * them (the workers' range ends only once jobs is closed), but --break
-     * workers quit while the dispatchers may still be in their select: wait
-     * for them too, so that dispatched is final and nobody uses jobs or the
-     * context once they are freed. */
+     * them (jobs is closed only after the last one), but --break workers quit
+     * while the dispatchers may still be in their select: wait for them too,
+     * so that dispatched is final and nobody uses jobs or run once they are
+     * freed. */
     wg_wait(&dispatchers);
     for (int i = 1; i <= nworkers; i++)
         printf("worker %d: %ld tasks\n", i, per_worker[i]);
@@ -303,9 +217,9 @@ int main(int argc, char **argv) {
 
     free(per_worker);
     free(ids);
-    chan_free(cfg.results);
-    chan_free(cfg.jobs);
-    ctx_free(cfg.ctx);
+    chan_free(results);
+    chan_free(jobs);
+    ctx_free(run);
     ctx_free(signals);
     return d == processed + failed ? 0 : 1;
 }

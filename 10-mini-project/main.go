@@ -1,0 +1,234 @@
+// 10-mini-project: the whole path in one program, and a shutdown that loses
+// nothing. Dispatchers hand tasks over on the jobs channel, a pool of workers
+// does them and sends one result each, and the results fan in to main. Ctrl+C
+// (SIGINT), SIGTERM, the n-th task taken or --duration cancel one context,
+// run; the dispatchers stop, the workers finish every task that was handed
+// over, and the summary proves it: dispatched = processed + failed.
+//
+// main.c is the C port of this program, function for function.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+type result struct {
+	id     int
+	worker int
+	failed bool
+}
+
+// mode is a flag given bare (its first mode) or as --break=MODE, as
+// flag_mode in C.
+type mode struct {
+	modes []string
+	value string
+}
+
+func (m *mode) String() string   { return m.value }
+func (m *mode) IsBoolFlag() bool { return true }
+func (m *mode) Set(s string) error {
+	switch s {
+	case "true":
+		m.value = m.modes[0]
+		return nil
+	case "false":
+		m.value = ""
+		return nil
+	}
+	for _, x := range m.modes {
+		if s == x {
+			m.value = s
+			return nil
+		}
+	}
+	return errors.New("must be one of " + strings.Join(m.modes, "|"))
+}
+
+// The flags, then what everyone shares: main sets them all before the first
+// goroutine starts, and from then on they are only read.
+var (
+	ndispatchers = flag.Int("dispatchers", 2, "goroutines making tasks, 1..64")
+	nworkers     = flag.Int("w", 3, "workers in the pool, 1..256")
+	n            = flag.Int("n", 0, "stop once `N` tasks are taken (0: no limit)")
+	buffer       = flag.Int("buffer", 4, "capacity of the jobs channel (0: unbuffered)")
+	failEvery    = flag.Int("fail-every", 7, "tasks whose id is a multiple of `K` fail (0: none)")
+	work         = flag.Duration("work", 500*time.Millisecond, "the time a task takes, at least 10ms")
+	limit        = flag.Duration("duration", 0, "stop after this long (0: no limit)")
+	broken       = &mode{modes: []string{"quit"}}
+
+	run         context.Context // cancelled by a signal, by --duration, or at the n-th task
+	cancel      context.CancelFunc
+	jobs        chan int
+	results     chan result
+	nextID      atomic.Int64
+	dispatched  atomic.Int64
+	taken       atomic.Int64
+	dispatchers sync.WaitGroup
+	workers     sync.WaitGroup
+)
+
+// A dispatcher makes tasks (ids from one counter, so they are unique) and
+// hands them over until the run is cancelled. A task counts as dispatched
+// only once its send has happened: from then on the program owes it a result.
+func dispatcher() {
+	defer dispatchers.Done()
+	for {
+		id := int(nextID.Add(1))
+		if *n > 0 && id > *n {
+			return // all n ids are given out
+		}
+		select {
+		case jobs <- id:
+			dispatched.Add(1)
+		case <-run.Done():
+			return // cancelled: this id was never sent, so it does not count
+		}
+	}
+}
+
+// A worker takes tasks until jobs is closed and empty, even after the run is
+// cancelled: a task that was handed over is always done and reported. The
+// worker that takes the n-th task (-n) ends the run: by then all n are in.
+func worker(w int) {
+	defer workers.Done()
+	for id := range jobs {
+		if taken.Add(1) == int64(*n) {
+			cancel() // the n-th task is taken: the run is over, as on Ctrl+C
+		}
+		time.Sleep(*work)
+		if broken.value != "" && run.Err() != nil {
+			return // WRONG: this task is never reported, and what is left in jobs never taken
+		}
+		results <- result{id, w, *failEvery > 0 && id%*failEvery == 0}
+	}
+}
+
+// beginShutdown says, once, why the run is over, and stops the signal
+// context: a second Ctrl+C now ends the program at once.
+func beginShutdown(signals context.Context, stop func()) {
+	switch {
+	case signals.Err() != nil:
+		fmt.Print("shutdown: signal received; ")
+	case run.Err() == context.DeadlineExceeded:
+		fmt.Print("shutdown: time is up; ")
+	default:
+		fmt.Printf("shutdown: %d tasks taken; ", *n)
+	}
+	fmt.Println("dispatchers stop, workers finish what was dispatched")
+	stop()
+}
+
+// fail is flag_fail in C: one line saying what is wrong, the usage, exit 2.
+func fail(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	flag.Usage()
+	os.Exit(2)
+}
+
+// inRange is what flag_int_range checks in C.
+func inRange(name string, v, lo, hi int) {
+	if v < lo || v > hi {
+		fail("invalid value \"%d\" for flag -%s: must be %d..%d", v, name, lo, hi)
+	}
+}
+
+func main() {
+	flag.Var(broken, "break", "workers quit on cancellation, dropping dispatched tasks")
+	flag.Parse()
+	inRange("dispatchers", *ndispatchers, 1, 64)
+	inRange("w", *nworkers, 1, 256)
+	inRange("n", *n, 0, 1000000)
+	inRange("buffer", *buffer, 0, 100000)
+	inRange("fail-every", *failEvery, 0, 1000000)
+	if *work < 10*time.Millisecond {
+		fail("invalid value \"%v\" for flag -work: must be at least 10ms", *work)
+	}
+	if *limit < 0 {
+		fail("invalid value \"%v\" for flag -duration: must not be negative", *limit)
+	}
+	if flag.NArg() > 0 {
+		fail("unexpected argument: %s", flag.Arg(0))
+	}
+
+	// The shutdown starts here: a signal cancels signals, and with it its
+	// child run, which --duration and the n-th task cancel too.
+	signals, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *limit > 0 {
+		run, cancel = context.WithTimeout(signals, *limit)
+	} else {
+		run, cancel = context.WithCancel(signals)
+	}
+	defer cancel()
+	jobs, results = make(chan int, *buffer), make(chan result)
+	fmt.Printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", os.Getpid())
+	fmt.Printf("start: %d dispatchers -> jobs (buffer %d) -> %d workers, %v a task -> results\n",
+		*ndispatchers, *buffer, *nworkers, *work)
+
+	for i := 0; i < *ndispatchers; i++ {
+		dispatchers.Add(1)
+		go dispatcher()
+	}
+	for w := 1; w <= *nworkers; w++ {
+		workers.Add(1)
+		go worker(w) // w is passed: each worker has its own
+	}
+	go func() { dispatchers.Wait(); close(jobs) }() // no more tasks
+	go func() { workers.Wait(); close(results) }()  // no more results
+
+	// The consumer: every result, until results is closed. The shutdown case
+	// runs once, then is switched off by making its channel nil.
+	processed, failed := 0, 0
+	perWorker := make([]int, *nworkers+1)
+	done := run.Done()
+loop:
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				break loop // closed: every worker has returned
+			}
+			outcome := "ok"
+			if r.failed {
+				outcome = "failed"
+				failed++
+			} else {
+				processed++
+			}
+			fmt.Printf("task %d by worker %d: %s\n", r.id, r.worker, outcome)
+			perWorker[r.worker]++
+		case <-done:
+			beginShutdown(signals, stop)
+			done = nil // a nil channel is never ready: the case is off
+		}
+	}
+	if done != nil && run.Err() != nil { // results was closed before the select chose done
+		beginShutdown(signals, stop)
+	}
+
+	// Every worker has returned; with --break the dispatchers may not have:
+	// wait for them too, so that dispatched is final.
+	dispatchers.Wait()
+	for w := 1; w <= *nworkers; w++ {
+		fmt.Printf("worker %d: %d tasks\n", w, perWorker[w])
+	}
+	d := int(dispatched.Load())
+	if d != processed+failed {
+		fmt.Printf("lost: %d dispatched tasks were never done\n", d-processed-failed)
+	}
+	fmt.Printf("summary: dispatched=%d processed=%d failed=%d\n", d, processed, failed)
+	if d != processed+failed {
+		os.Exit(1)
+	}
+}
