@@ -126,8 +126,9 @@ int main(int argc, char **argv) {
 
     chan_recv(ctx_done(run), NULL);
     const char *why = reason(signals); /* before stop(), which cancels signals */
-    /* Go's stop(): SIGINT and SIGTERM get their default action back, so a
-     * second Ctrl+C during the wait below ends the program at once. */
+    /* Go's stop(): SIGINT and SIGTERM get back what they had before (from a
+     * terminal, the default), so a second Ctrl+C during the wait below ends
+     * the program at once. */
     ctx_cancel(signals);
     printf("shutdown: %s, finishing %ld in-flight tasks\n", why,
            atomic_load(&started) - atomic_load(&finished));

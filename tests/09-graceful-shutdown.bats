@@ -5,9 +5,9 @@
 # a second signal during the shutdown kills it; --break exits with tasks
 # unfinished. Runs on the C (IMPL=c) and on the Go twin (IMPL=go).
 #
-# The tests never depend on what stop() restores (Go's: the disposition found
-# at start; common/'s: the default): a second signal is sent only where the
-# two agree, SIGTERM (never ignored here) or SIGINT under job control.
+# What stop() restores is the disposition found at start, in Go and in C
+# (common/'s ctx_cancel): a second signal is sent where that is the default,
+# SIGTERM (never ignored here) or SIGINT under job control.
 
 load test_helper
 
