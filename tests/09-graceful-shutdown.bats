@@ -11,6 +11,12 @@
 
 load test_helper
 
+# A program a failed test left running (a practice file that never stops,
+# say) must not outlive the test.
+teardown() {
+    [ -z "${pid:-}" ] || kill -9 "$pid" 2>/dev/null || true
+}
+
 setup() {
     out=$BATS_TEST_TMPDIR/out
     err=$BATS_TEST_TMPDIR/err

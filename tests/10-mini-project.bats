@@ -13,6 +13,9 @@ setup() {
 }
 
 teardown() {
+    # A program a failed test left running (a practice file that never
+    # stops, say) must not outlive the test.
+    [ -z "${pid:-}" ] || kill -9 "$pid" 2>/dev/null || true
     if command -v tmux >/dev/null 2>&1; then
         env -u TMUX tmux -L "$sock" kill-server 2>/dev/null || true
     fi
