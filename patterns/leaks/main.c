@@ -46,8 +46,9 @@ static void answer(void *arg) {
 
 static void first_answer(bool leak) {
     static struct ask asks[REPLICAS];
+    chan *answers = NULL;
     /* practice: make the answers channel so that the replicas that lose never block on their send */
-    chan *answers = chan_make(sizeof(int), leak ? 0 : REPLICAS); /* the fix: room for all */
+    answers = chan_make(sizeof(int), leak ? 0 : REPLICAS); /* the fix: room for all */
     /* end practice */
     for (int i = 0; i < REPLICAS; i++) {
         asks[i] = (struct ask){chan_ref(answers), i + 1};
