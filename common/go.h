@@ -58,6 +58,11 @@ void go_named(void (*fn)(void *arg), void *arg, const char *name);
  * them (the caller aside), each listed on stderr; 0 when none is left. */
 int go_leaks(long long within_ns);
 
+/* Go's panic(msg), for a program's own "this must not happen": prints
+ * "panic: msg", the goroutine and a backtrace on stderr, and ends the process
+ * with status 2, as common/'s own panics do (send on a closed channel). */
+_Noreturn void go_panic(const char *msg);
+
 /* The number of goroutines that exist now, main included
  * (Go's runtime.NumGoroutine). */
 int go_num_goroutines(void);

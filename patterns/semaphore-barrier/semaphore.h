@@ -118,8 +118,7 @@ static inline void weighted_release(weighted *s, int64_t n) {
     s->cur -= n;
     if (s->cur < 0) {
         pthread_mutex_unlock(&s->mu);
-        fprintf(stderr, "panic: semaphore: released more than held\n");
-        abort();
+        go_panic("semaphore: released more than held");
     }
     weighted_notify_(s);
     pthread_mutex_unlock(&s->mu);
