@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # patterns/tee: both readers get every value, in order; when one stops early
-# and closes done, the other stops too, within one value of it, and nothing
+# and closes done, the other stops too, having got at least K-1, and nothing
 # is left running; the tee that ignores done deadlocks.
 load ../test_helper
 
