@@ -58,6 +58,7 @@ static _Atomic(const char *) test_name_; /* the running case */
 static _Atomic(instant) test_deadline_;  /* when the watchdog fires; 0: none */
 static double test_scale_ = 1;           /* set once by test_main, before any thread */
 static bool test_quick_;                 /* TEST_QUICK=1: smaller stress sizes */
+static bool test_valgrind_;              /* TEST_VALGRIND=1: resident memory is valgrind's */
 
 /* full normally, quick under TEST_QUICK=1 (valgrind). */
 #define QUICK_OR(full, quick) (test_quick_ ? (quick) : (full))
@@ -188,6 +189,7 @@ static int test_main(int argc, char **argv, const test_case *cases, int n) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *q = getenv("TEST_QUICK"), *s = getenv("TEST_TIME_SCALE");
     test_quick_ = q && strcmp(q, "1") == 0;
+    test_valgrind_ = getenv("TEST_VALGRIND") && strcmp(getenv("TEST_VALGRIND"), "1") == 0;
 #ifdef TEST_SANITIZER
     test_scale_ = 4;
 #endif
