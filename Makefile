@@ -27,7 +27,7 @@ else ifneq ($(SAN),)
 endif
 CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(CFLAGS)
-LDLIBS := -pthread
+LDLIBS := -pthread -ldl
 
 # A lesson is a directory with a main.c: the path (NN-name/) and the lab
 # (patterns/NAME/). Its Bats file is tests/LESSON.bats; its Go twin LESSON/main.go.

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/internal/os.h"
 #include "common/internal/runtime.h"
 #include "common/internal/timer_internal.h"
 
@@ -545,7 +546,7 @@ static void signal_thread_start(void) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int err = pthread_create(&tid, &attr, signal_thread, NULL);
+    int err = rt_thread_create(&tid, &attr, signal_thread, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (err != 0)

@@ -2,8 +2,9 @@
  * run the next one. A goroutine is a detached POSIX thread.
  *
  * Invariants:
- * - goroutines counts the live goroutines, main and the threads that met
- *   common/ (g_current) included; it never goes below zero.
+ * - goroutines counts the live goroutines, main, the threads made by the
+ *   program's pthread_create and those that met common/ (g_current)
+ *   included; it never goes below zero.
  *   Each of them is also counted running in sched.c from its start to its
  *   end, except while parked.
  * - A struct g is never freed: a finished goroutine's record goes on the free
@@ -24,6 +25,7 @@
  */
 #include "common/go.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -120,6 +122,47 @@ struct g *g_current(void) {
         pthread_setspecific(foreign_key, current);
     }
     return current;
+}
+
+/* A thread the program makes with pthread_create is a goroutine from birth.
+ * Counted only at its first channel operation, it could leave main blocked on
+ * what it is computing with nothing counted running: a false deadlock report.
+ * So common/ defines pthread_create: the creator counts the thread in before
+ * it exists, its record is ready when it starts, and foreign_exit counts it
+ * out when it ends (return, pthread_exit or cancellation). The runtime's own
+ * threads are made with rt_thread_create, libc's, and are not counted. */
+struct thread_start {
+    void *(*fn)(void *);
+    void *arg;
+    struct g *g;
+};
+
+static void *thread_main(void *p) {
+    struct thread_start start = *(struct thread_start *)p;
+    free(p);
+    current = start.g;
+    rt_goid = start.g->goid;
+    pthread_setspecific(foreign_key, current);
+    return start.fn(start.arg);
+}
+
+int pthread_create(pthread_t *restrict tid, const pthread_attr_t *restrict attr,
+                   void *(*fn)(void *), void *restrict arg) {
+    struct thread_start *start = malloc(sizeof *start);
+    if (!start)
+        return EAGAIN;
+    start->fn = fn;
+    start->arg = arg;
+    start->g = g_alloc();
+    start->g->goid = atomic_fetch_add(&next_goid, 1);
+    goroutine_begin();
+    int err = rt_thread_create(tid, attr, thread_main, start);
+    if (err != 0) {
+        g_release(start->g);
+        free(start);
+        goroutine_end(); /* we run: the count stays above zero */
+    }
+    return err;
 }
 
 _Noreturn void g_block_forever(void) {
@@ -259,7 +302,7 @@ void go_spawn(void (*fn)(void *), void *arg, const char *name, void (*done)(void
         stack = PTHREAD_STACK_MIN;
     pthread_attr_setstacksize(&attr, stack);
     pthread_t tid;
-    int err = pthread_create(&tid, &attr, goroutine_main, g);
+    int err = rt_thread_create(&tid, &attr, goroutine_main, g);
     pthread_attr_destroy(&attr);
     if (err != 0) {
         char msg[160];

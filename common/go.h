@@ -27,9 +27,13 @@
  * (main and those started by go()) is blocked on a channel, a select or a
  * WaitGroup while no timer, ticker, deadline or signal context could wake one.
  * It then prints "fatal error: all goroutines are asleep - deadlock!" on stderr
- * and exits with status 2. Threads made with pthread_create are counted from
- * their first blocking channel operation on; start goroutines with go() so the
- * count is right from the start.
+ * and exits with status 2. A thread the program makes with pthread_create
+ * counts as a goroutine from its birth to its end: common/ defines
+ * pthread_create, which counts the thread in and then calls libc's, so main
+ * blocked on what such a thread is computing is no deadlock, and the end of
+ * the last thread that could have woken main is one. A thread made another
+ * way (a raw clone, a library that calls libc's pthread_create directly)
+ * counts only from its first channel operation, select or wait on.
  */
 #ifndef COMMON_GO_H
 #define COMMON_GO_H

@@ -41,6 +41,7 @@
 
 #include "common/internal/chan_internal.h"
 #include "common/internal/clock.h"
+#include "common/internal/os.h"
 #include "common/internal/runtime.h"
 #include "common/internal/timer_internal.h"
 
@@ -228,7 +229,7 @@ static void timer_thread_start(void) {
     pthread_attr_t tattr;
     pthread_attr_init(&tattr);
     pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&tid, &tattr, timer_thread, NULL) != 0)
+    if (rt_thread_create(&tid, &tattr, timer_thread, NULL) != 0)
         go_fatal("cannot start the timer thread");
     pthread_attr_destroy(&tattr);
 }

@@ -32,6 +32,10 @@ load common_helper
     expect_deadlock test_go deadlock_when_last_goroutine_exits
 }
 
+@test "go: deadlock: the last thread made with pthread_create exits while main waits forever" {
+    expect_deadlock test_go deadlock_when_the_last_pthread_exits
+}
+
 @test "go: deadlock: reported once the only timer has fired" {
     expect_deadlock test_go deadlock_after_the_timer_fired
 }

@@ -110,11 +110,72 @@ static void *signal_later(void *arg) {
 static void no_deadlock_while_signal_context_waits(void) {
     WAIT_FOR(go_num_goroutines() == 1, 5);
     context *ctx = ctx_with_signals(ctx_background(), SIGUSR1, 0);
-    pthread_t th; /* a plain thread: not a goroutine, invisible to the detector */
+    pthread_t th;
     EXPECT(pthread_create(&th, NULL, signal_later, NULL) == 0);
     EXPECT(!chan_recv(ctx_done(ctx), NULL));
     pthread_join(th, NULL);
     ctx_free(ctx);
+}
+
+/* Work that never calls into common/: the thread is unknown to the runtime
+ * unless it was counted when it was made. */
+static void compute_for(duration d) {
+    volatile uint64_t sum = 0;
+    for (instant until = time_now() + d; time_now() < until;)
+        for (int i = 0; i < 1000; i++)
+            sum += (uint64_t)i;
+}
+
+static void *compute_then_send(void *arg) {
+    compute_for(100 * MILLISECOND);
+    chan_send(arg, &(int64_t){42});
+    return NULL;
+}
+
+/* Defect 7: a thread made with pthread_create counts from its birth, so main
+ * blocked on what it will send is not a deadlock. */
+static void no_deadlock_while_a_pthread_computes_what_main_waits_for(void) {
+    WAIT_FOR(go_num_goroutines() == 1, 5);
+    chan *c = chan_make(sizeof(int64_t), 0);
+    pthread_t th;
+    EXPECT(pthread_create(&th, NULL, compute_then_send, c) == 0);
+    EXPECT_EQ(2, go_num_goroutines()); /* counted before it has run a line */
+    int64_t v = 0;
+    EXPECT(chan_recv(c, &v));
+    EXPECT_EQ(v, 42);
+    pthread_join(th, NULL);
+    EXPECT_EQ(1, go_num_goroutines()); /* and counted out when it ended */
+    chan_free(c);
+}
+
+static void *exit_via_pthread_exit(void *arg) {
+    (void)arg;
+    pthread_exit(NULL);
+}
+
+static void pthreads_are_counted_out_however_they_end(void) {
+    WAIT_FOR(go_num_goroutines() == 1, 5);
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++)
+        EXPECT(pthread_create(&th[i], NULL, exit_via_pthread_exit, NULL) == 0);
+    for (int i = 0; i < 8; i++)
+        pthread_join(th[i], NULL);
+    EXPECT_EQ(1, go_num_goroutines());
+}
+
+static void *compute_then_return(void *arg) {
+    (void)arg;
+    compute_for(50 * MILLISECOND);
+    return NULL;
+}
+
+/* The thread could have sent, until it ended without sending. */
+static void deadlock_when_the_last_pthread_exits(void) {
+    chan *c = chan_make(sizeof(int64_t), 0);
+    pthread_t th;
+    EXPECT(pthread_create(&th, NULL, compute_then_return, NULL) == 0);
+    pthread_detach(th);
+    chan_recv(c, NULL);
 }
 
 /* --- many goroutines --- */
@@ -232,6 +293,8 @@ int main(int argc, char **argv) {
         TEST(no_deadlock_while_ticker_runs),
         TEST(no_deadlock_while_a_goroutine_sleeps),
         TEST(no_deadlock_while_signal_context_waits),
+        TEST(no_deadlock_while_a_pthread_computes_what_main_waits_for),
+        TEST(pthreads_are_counted_out_however_they_end),
         TEST(ten_thousand_goroutines_blocked_on_one_channel_released_by_close),
         TEST_EXIT(deadlock_main_recv_with_no_other_goroutine),
         TEST_EXIT(deadlock_main_send_with_no_receiver),
@@ -240,6 +303,7 @@ int main(int argc, char **argv) {
         TEST_EXIT(deadlock_when_last_goroutine_exits),
         TEST_EXIT(deadlock_after_the_timer_fired),
         TEST_EXIT(deadlock_after_the_ticker_stopped),
+        TEST_EXIT(deadlock_when_the_last_pthread_exits),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

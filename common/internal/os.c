@@ -1,17 +1,37 @@
-/* os.c: futex waits and the count of cores.
+/* os.c: futex waits, libc's pthread_create, and the count of cores.
  *
  * Invariants: rt_ncpu >= 1, written once before main and read-only after.
+ * libc_pthread_create, once set, never changes.
  *
  * Locking order: none; a futex wait holds no lock of common/ (its callers let
  * go of theirs first).
  */
 #include "common/internal/os.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <time.h>
 
 uint32_t rt_ncpu = 1;
+
+typedef int create_fn(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static _Atomic(create_fn *) libc_pthread_create;
+
+/* The definition after ours in the lookup order: libc's, or a sanitizer's
+ * interceptor in front of it (which must see every thread start). Looked up
+ * on first use, since a constructor of another library may make a thread
+ * before ours run; two threads looking it up at once find the same. */
+int rt_thread_create(pthread_t *tid, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+    create_fn *create = atomic_load_explicit(&libc_pthread_create, memory_order_acquire);
+    if (!create) {
+        create = (create_fn *)dlsym(RTLD_NEXT, "pthread_create");
+        if (!create)
+            return EAGAIN;
+        atomic_store_explicit(&libc_pthread_create, create, memory_order_release);
+    }
+    return create(tid, attr, fn, arg);
+}
 
 /* 101: before any other constructor of common/ (go.c's makes main's record). */
 __attribute__((constructor(101))) static void count_cpus(void) {

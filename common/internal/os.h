@@ -8,6 +8,10 @@
  * - futex_wake(addr) wakes one thread sleeping on addr, if any; waking nobody
  *   is harmless, so a waker may call it on a word it no longer has a reason
  *   to touch (a spurious wake for whoever sleeps there now).
+ * - rt_thread_create is libc's pthread_create, for the runtime's own threads
+ *   (goroutines, the timer and signal threads) and a test harness's: go.c
+ *   defines pthread_create for the program, to count its threads as
+ *   goroutines, and the runtime's threads must not be counted so.
  * - rt_ncpu is the number of online cores, counted before main starts (os.c's
  *   constructor runs first of common/'s); read-only afterwards.
  */
@@ -15,12 +19,15 @@
 #define COMMON_INTERNAL_OS_H
 
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 extern uint32_t rt_ncpu;
+
+int rt_thread_create(pthread_t *tid, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 
 void futex_wait(_Atomic uint32_t *addr, uint32_t val);
 void futex_wait_for(_Atomic uint32_t *addr, uint32_t val, int64_t ns);

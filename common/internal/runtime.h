@@ -8,9 +8,10 @@
  * header; it includes those of the runtime and adds what go.c offers them.
  *
  * Contract of go.c's part:
- * - g_current() returns the calling thread's record, never NULL. A thread not
- *   started by go() (main included) gets one on first use, and from then on
- *   counts as a goroutine until it exits.
+ * - g_current() returns the calling thread's record, never NULL. Main and
+ *   the threads made by the program's pthread_create (go.c's) have one from
+ *   the start; any other thread gets one on first use. Each counts as a
+ *   goroutine until it exits.
  * - g_block_forever() blocks the calling goroutine for good (a nil channel,
  *   an empty select); it counts as blocked for the deadlock detector.
  * - go_spawn(fn, arg, done, done_arg) starts fn(arg) as a goroutine and never
