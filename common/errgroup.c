@@ -74,7 +74,7 @@ static void run(void *p) {
             g->err = err;
         pthread_mutex_unlock(&g->mu);
         if (first && g->ctx)
-            ctx_cancel(g->ctx);
+            ctx_cancel_cause(g->ctx, err); /* the others learn why: ctx_cause */
     }
     if (g->sem)
         chan_recv(g->sem, NULL);
@@ -109,11 +109,11 @@ bool errgroup_try_go(errgroup *g, errgroup_fn fn, void *arg) {
 
 const char *errgroup_wait(errgroup *g) {
     wg_wait(&g->wg);
-    if (g->ctx)
-        ctx_cancel(g->ctx);
     pthread_mutex_lock(&g->mu);
     const char *err = g->err;
     pthread_mutex_unlock(&g->mu);
+    if (g->ctx)
+        ctx_cancel_cause(g->ctx, err); /* NULL: context_canceled */
     return err;
 }
 

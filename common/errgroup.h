@@ -15,9 +15,12 @@
  * - errgroup_go runs fn(arg) in a new goroutine; with a limit, it first blocks
  *   until fewer than the limit are active. errgroup_try_go never blocks: it
  *   returns false instead of waiting for a slot.
- * - The first non-NULL error is kept; with a context, that error cancels it.
+ * - The first non-NULL error is kept; with a context, that error cancels it
+ *   and is its cause (ctx_cause), as x/sync's Group does with
+ *   WithCancelCause: the others can tell why they were stopped.
  * - errgroup_wait waits for every goroutine, then cancels the group's context
- *   and returns the first error.
+ *   (cause: the first error, or context_canceled if none) and returns the
+ *   first error.
  * - errgroup_set_limit(g, n) with n < 0 removes the limit; changing it while
  *   goroutines are active panics, as in Go.
  *

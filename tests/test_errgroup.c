@@ -84,6 +84,27 @@ static void first_error_cancels_the_context_and_wait_returns_it(void) {
     errgroup_go(g, return_arg, (void *)first);
     EXPECT_ERR(first, errgroup_wait(g));
     EXPECT_ERR(context_canceled, ctx_err(ctx));
+    EXPECT_ERR(first, ctx_cause(ctx)); /* as x/sync: cancel(g.err) */
+    errgroup_free(g);
+}
+
+static const char refused[] = "fetch 3: connection refused";
+
+static const char *wait_ctx_then_check_cause(void *arg) {
+    EXPECT(!chan_recv(ctx_done(arg), NULL));
+    EXPECT_ERR(refused, ctx_cause(arg)); /* why it was stopped */
+    return "stopped";
+}
+
+/* The others learn why they were stopped: the cause is the first error. */
+static void the_others_see_the_first_error_as_the_cause(void) {
+    context *ctx;
+    errgroup *g = errgroup_with_context(ctx_background(), &ctx);
+    for (int i = 0; i < 4; i++)
+        errgroup_go(g, wait_ctx_then_check_cause, ctx);
+    errgroup_go(g, return_arg, (void *)refused);
+    EXPECT_ERR(refused, errgroup_wait(g));
+    EXPECT_ERR(refused, ctx_cause(ctx));
     errgroup_free(g);
 }
 
@@ -97,6 +118,7 @@ static void wait_cancels_the_context_without_error(void) {
     chan_close(gate);
     EXPECT_ERR(NULL, errgroup_wait(g));
     EXPECT_ERR(context_canceled, ctx_err(ctx));
+    EXPECT_ERR(context_canceled, ctx_cause(ctx)); /* cancel(nil) */
     errgroup_free(g);
     chan_free(gate);
 }
@@ -239,6 +261,7 @@ int main(int argc, char **argv) {
         TEST(wait_waits_for_every_goroutine),
         TEST(first_error_is_kept),
         TEST(first_error_cancels_the_context_and_wait_returns_it),
+        TEST(the_others_see_the_first_error_as_the_cause),
         TEST(wait_cancels_the_context_without_error),
         TEST(parent_cancel_reaches_the_group_context),
         TEST(set_limit_bounds_active_goroutines),
