@@ -101,15 +101,6 @@ static void check_duration(const char *name, duration d, duration min, duration 
                   duration_string(min, lo), duration_string(max, hi));
 }
 
-/* Goroutines end a moment after their last statement: wait for that moment,
- * a bounded while, as Go's goleak does. Returns how many are left. */
-static int goroutines_at_end(void) {
-    instant deadline = time_now() + SECOND;
-    while (go_num_goroutines() > 1 && time_now() < deadline)
-        time_sleep(MILLISECOND);
-    return go_num_goroutines();
-}
-
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     int n, stall_at;
@@ -223,7 +214,9 @@ int main(int argc, char **argv) {
 
     printf("summary: %d of %d units done; unit beats: %d, pulses: %d; %s\n", done_units, n, beats,
            pulses, stall_reported ? "stall reported" : "no stall reported");
-    int left = goroutines_at_end();
+    /* go_leaks waits up to a second for goroutines to return, as goleak does,
+     * and names on stderr any still running. */
+    int left = 1 + go_leaks(SECOND);
     printf("goroutines at the end: %d (main and %d leaked)\n", left, left - 1);
     return 0;
 }

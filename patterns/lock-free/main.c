@@ -266,15 +266,6 @@ static bool counters_exact(void) {
     return true;
 }
 
-/* Goroutines end a moment after their last statement: wait for that moment,
- * a bounded while, as Go's goleak does. Returns how many are left. */
-static int goroutines_at_end(void) {
-    instant deadline = time_now() + SECOND;
-    while (go_num_goroutines() > 1 && time_now() < deadline)
-        time_sleep(MILLISECOND);
-    return go_num_goroutines();
-}
-
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *mistake;
@@ -322,7 +313,9 @@ int main(int argc, char **argv) {
            (double)took_packed / (double)(took_padded > 0 ? took_padded : 1),
            counters_exact() ? "every count exact" : "COUNTS WRONG");
 
-    int left = goroutines_at_end();
+    /* go_leaks waits up to a second for goroutines to return, as goleak does,
+     * and names on stderr any still running. */
+    int left = 1 + go_leaks(SECOND);
     printf("goroutines at the end: %d (main and %d leaked)\n", left, left - 1);
     return 0;
 }

@@ -449,15 +449,6 @@ static int map_row(enum workload workload, enum kind kind, int w, long ops, long
     return wrong > 0;
 }
 
-/* Goroutines end a moment after their last statement: wait for that moment,
- * a bounded while, as Go's goleak does. Returns how many are left. */
-static int goroutines_at_end(void) {
-    instant deadline = time_now() + SECOND;
-    while (go_num_goroutines() > 1 && time_now() < deadline)
-        time_sleep(MILLISECOND);
-    return go_num_goroutines();
-}
-
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     int n, w, size, keys, shards;
@@ -492,7 +483,9 @@ int main(int argc, char **argv) {
         printf("main: %d maps failed their check\n", wrong);
     if (!in_use && !wrong)
         printf("main: every buffer and every key checked\n");
-    int left = goroutines_at_end();
+    /* go_leaks waits up to a second for goroutines to return, as goleak does,
+     * and names on stderr any still running. */
+    int left = 1 + go_leaks(SECOND);
     printf("goroutines at the end: %d (main and %d leaked)\n", left, left - 1);
     return in_use || wrong ? 1 : 0;
 }
