@@ -57,6 +57,7 @@ static atomic_long next_goid = 2; /* main is goroutine 1, as in Go */
 
 static _Thread_local struct g *current;
 static pthread_key_t foreign_key; /* destructor counts out foreign threads */
+static pthread_once_t foreign_key_once = PTHREAD_ONCE_INIT;
 
 static void goroutine_begin(void) {
     atomic_fetch_add(&goroutines, 1);
@@ -98,12 +99,23 @@ static void foreign_exit(void *p) {
     goroutine_end();
 }
 
+static void foreign_key_create(void) {
+    if (pthread_key_create(&foreign_key, foreign_exit) != 0)
+        go_fatal("go: cannot create the key of foreign threads");
+}
+
+/* Marks the calling thread's record to be counted out when it exits. Once:
+ * a library's constructor may make a thread before runtime_init runs. */
+static void count_out_at_exit(struct g *g) {
+    pthread_once(&foreign_key_once, foreign_key_create);
+    pthread_setspecific(foreign_key, g);
+}
+
 static void leak_check_at_exit(void);
 
 /* The main thread is a goroutine from the start. 102: after os.c has counted
  * the cores. */
 __attribute__((constructor(102))) static void runtime_init(void) {
-    pthread_key_create(&foreign_key, foreign_exit);
     current = g_alloc();
     current->goid = rt_goid = 1;
     current->name = "main";
@@ -119,7 +131,7 @@ struct g *g_current(void) {
         current = g_alloc();
         current->goid = rt_goid = atomic_fetch_add(&next_goid, 1);
         goroutine_begin();
-        pthread_setspecific(foreign_key, current);
+        count_out_at_exit(current);
     }
     return current;
 }
@@ -142,7 +154,7 @@ static void *thread_main(void *p) {
     free(p);
     current = start.g;
     rt_goid = start.g->goid;
-    pthread_setspecific(foreign_key, current);
+    count_out_at_exit(current);
     return start.fn(start.arg);
 }
 
