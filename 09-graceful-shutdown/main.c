@@ -28,9 +28,9 @@
 #define MAX_WORKERS 100
 
 /* Set by main before the first worker starts, then only read. */
-static int limit;     /* -n: tasks in all, 0: no limit */
-static duration work; /* --work: the time a task takes */
-static context *run;  /* done when the shutdown begins; its cause says why */
+static int limit;            /* -n: tasks in all, 0: no limit */
+static duration work;        /* --work: the time a task takes */
+static context *run;         /* done when the shutdown begins; its cause says why */
 static char all_started[64]; /* the cause -n gives: "all N tasks started" */
 
 static atomic_long taken, started, finished;
