@@ -105,8 +105,11 @@ func withTimeoutCause(parent context.Context, d time.Duration, cause string) *ca
 }
 
 // cancelCause is the cancel(cause) of WithCancelCause: the first
-// cancellation wins, its cause with it.
+// cancellation wins, its cause with it. "" is Go's nil: context.Canceled.
 func (c *causeCtx) cancelCause(cause string) {
+	if cause == "" {
+		cause = context.Canceled.Error()
+	}
 	c.mu.Lock()
 	if c.Err() == nil && c.cause == "" {
 		c.cause = cause
@@ -141,7 +144,7 @@ func notifyContext(parent context.Context, sigs ...os.Signal) (*causeCtx, func()
 		case <-c.Done():
 		}
 	}()
-	return c, func() { c.cancelCause(context.Canceled.Error()); signal.Stop(ch) }
+	return c, func() { c.cancelCause(""); signal.Stop(ch) }
 }
 
 func summary() {
@@ -185,7 +188,7 @@ func main() {
 	} else {
 		run = withCancelCause(signals)
 	}
-	defer run.cancel()
+	defer run.cancelCause("") // Go 1.21's defer cancel(nil)
 	fmt.Printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", os.Getpid())
 
 	var wg sync.WaitGroup

@@ -153,8 +153,11 @@ func withTimeoutCause(parent context.Context, d time.Duration, cause string) *ca
 }
 
 // cancelCause is the cancel(cause) of WithCancelCause: the first
-// cancellation wins, its cause with it.
+// cancellation wins, its cause with it. "" is Go's nil: context.Canceled.
 func (c *causeCtx) cancelCause(cause string) {
+	if cause == "" {
+		cause = context.Canceled.Error()
+	}
 	c.mu.Lock()
 	if c.Err() == nil && c.cause == "" {
 		c.cause = cause
@@ -189,7 +192,7 @@ func notifyContext(parent context.Context, sigs ...os.Signal) (*causeCtx, func()
 		case <-c.Done():
 		}
 	}()
-	return c, func() { c.cancelCause(context.Canceled.Error()); signal.Stop(ch) }
+	return c, func() { c.cancelCause(""); signal.Stop(ch) }
 }
 
 // fail is flag_fail in C: one line saying what is wrong, the usage, exit 2.
@@ -235,7 +238,7 @@ func main() {
 	} else {
 		run = withCancelCause(signals)
 	}
-	defer run.cancel()
+	defer run.cancelCause("") // Go 1.21's defer cancel(nil)
 	jobs, results = make(chan int, *buffer), make(chan result)
 	fmt.Printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", os.Getpid())
 	fmt.Printf("start: %d dispatchers -> jobs (buffer %d) -> %d workers, %v a task -> results\n",
