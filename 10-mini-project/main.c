@@ -13,7 +13,8 @@
  * closed once its last sender is done. The summary proves it: dispatched =
  * processed + failed.
  *
- * The Go it mirrors is main.go, function for function; README.md shows the
+ * The Go it mirrors is main.go, function for function (but for its Go 1.19
+ * stand-in of Go 1.21's causes, which context.h has); README.md shows the
  * two side by side.
  *
  * Break it:

@@ -5,7 +5,9 @@
 // run, with a cause that says which; the dispatchers stop, the workers finish every task that was handed
 // over, and the summary proves it: dispatched = processed + failed.
 //
-// main.c is the C port of this program, function for function.
+// main.c is the C port of this program, function for function, but for
+// causeCtx and notifyContext: Go 1.21's causes, spelt out for Go 1.19,
+// which common/context.h has.
 package main
 
 import (
