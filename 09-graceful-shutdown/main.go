@@ -200,7 +200,7 @@ func main() {
 	<-run.Done()
 	why := run.Cause() // the first cancellation's, fixed once run is done
 	// stop() gives SIGINT and SIGTERM back the disposition they had before
-	// NotifyContext, so a second Ctrl+C during the wait below ends the
+	// notifyContext, so a second Ctrl+C during the wait below ends the
 	// program at once.
 	stop()
 	fmt.Printf("shutdown: %s, finishing %d in-flight tasks\n", why, started.Load()-finished.Load())
