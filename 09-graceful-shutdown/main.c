@@ -2,10 +2,12 @@
  * then they take no new one and finish the one in hand, main waits for them
  * with a WaitGroup (the classic way: wg_add before go, wg_done when a worker
  * returns), prints a summary that proves no task was lost, and exits 0. A
- * second signal during that wait ends the program at once.
+ * second signal during that wait ends the program at once. Why the run
+ * ended (which signal, the time, the -n tasks) is its context's cause.
  *
- * The Go it mirrors is main.go, beside this file (signal.NotifyContext, a
- * select with a default between tasks, sync.WaitGroup).
+ * The Go it mirrors is main.go, beside this file (signal.NotifyContext, the
+ * cause of Go 1.21's context, a select with a default between tasks,
+ * sync.WaitGroup).
  *
  * Break it:
  *   --break  main returns as soon as the signal arrives, without waiting for
@@ -26,21 +28,23 @@
 #define MAX_WORKERS 100
 
 /* Set by main before the first worker starts, then only read. */
-static int limit;     /* -n: tasks in all, 0: no limit */
-static duration work; /* --work: the time a task takes */
-static context *run;  /* done when the shutdown begins */
+static int limit;            /* -n: tasks in all, 0: no limit */
+static duration work;        /* --work: the time a task takes */
+static context *run;         /* done when the shutdown begins; its cause says why */
+static char all_started[64]; /* the cause -n gives: "all N tasks started" */
 
 static atomic_long taken, started, finished;
 
 /* Numbers the tasks 1, 2, 3, ...; returns 0 once -n tasks are taken. The
- * worker that takes the last one cancels run: the shutdown begins. */
+ * worker that takes the last one cancels run, with its cause: the shutdown
+ * begins. */
 static long next_task(void) {
     long n = atomic_fetch_add(&taken, 1) + 1;
     if (limit > 0 && n > limit)
         return 0;
     atomic_fetch_add(&started, 1);
     if (n == limit)
-        ctx_cancel(run);
+        ctx_cancel_cause(run, all_started);
     return n;
 }
 
@@ -72,16 +76,6 @@ static void worker(void *p) {
     wg_done(a->wg); /* Go's defer wg.Done() */
 }
 
-static const char *reason(context *signals) {
-    static char all[64];
-    if (ctx_err(signals))
-        return "signal received";
-    if (ctx_err(run) == deadline_exceeded)
-        return "time is up";
-    snprintf(all, sizeof all, "all %d tasks started", limit);
-    return all;
-}
-
 static void summary(void) {
     printf("shutdown: started=%ld finished=%ld\n", atomic_load(&started), atomic_load(&finished));
 }
@@ -109,9 +103,14 @@ int main(int argc, char **argv) {
 
     /* From here on SIGINT and SIGTERM cancel `signals` instead of killing
      * us, even if we were started with them ignored (as `cmd &` in a script
-     * is). run is its child: -n and --duration end the run in the same way. */
+     * is), with the signal as the cause. run is its child: -n and --duration
+     * end the run in the same way, each with a cause of its own. A cause
+     * must outlive the contexts: literals, and a static array set before
+     * the first worker starts. */
+    snprintf(all_started, sizeof all_started, "all %d tasks started", limit);
     context *signals = ctx_with_signals(ctx_background(), SIGINT, SIGTERM, 0);
-    run = run_for > 0 ? ctx_with_timeout(signals, run_for) : ctx_with_cancel(signals);
+    run = run_for > 0 ? ctx_with_timeout_cause(signals, run_for, "time is up")
+                      : ctx_with_cancel_cause(signals);
     printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", (int)getpid());
 
     static waitgroup wg = WAITGROUP_INIT;
@@ -125,7 +124,8 @@ int main(int argc, char **argv) {
     }
 
     chan_recv(ctx_done(run), NULL);
-    const char *why = reason(signals); /* before stop(), which cancels signals */
+    /* Why: the first cancellation's cause, fixed once run is done. */
+    const char *why = ctx_cause(run);
     /* Go's stop(): SIGINT and SIGTERM get back what they had before (from a
      * terminal, the default), so a second Ctrl+C during the wait below ends
      * the program at once. */

@@ -7,12 +7,14 @@
  * workers does them and sends one result each on the results channel, where
  * they fan in to main, which prints and counts them. It runs until Ctrl+C
  * (SIGINT) or SIGTERM, until the workers have taken -n tasks, or for
- * --duration: each of these cancels one context, `run`, and the shutdown that
- * follows is the same. The dispatchers stop; the workers finish every task
- * that was handed over; each channel is closed once its last sender is done.
- * The summary proves it: dispatched = processed + failed.
+ * --duration: each of these cancels one context, `run`, with a cause that
+ * says which, and the shutdown that follows is the same. The dispatchers
+ * stop; the workers finish every task that was handed over; each channel is
+ * closed once its last sender is done. The summary proves it: dispatched =
+ * processed + failed.
  *
- * The Go it mirrors is main.go, function for function; README.md shows the
+ * The Go it mirrors is main.go, function for function (but for its Go 1.19
+ * stand-in of Go 1.21's causes, which context.h has); README.md shows the
  * two side by side.
  *
  * Break it:
@@ -47,6 +49,7 @@ static int ndispatchers, nworkers, n, buffer, fail_every;
 static duration work, limit;
 static const char *broken; /* --break: NULL, or "quit" */
 static context *run;       /* cancelled by a signal, by --duration, or at the n-th task */
+static char n_taken[32];   /* the cause at the n-th task: "N tasks taken" */
 static chan *jobs, *results;
 
 static atomic_long next_id, dispatched, taken;
@@ -80,7 +83,7 @@ static void worker(void *arg) {
     /* practice: take tasks until jobs is closed; count each (the n-th cancels run), sleep --work, send its result (--break: quit first if run is cancelled) */
     while (chan_recv(jobs, &id)) {
         if (atomic_fetch_add(&taken, 1) + 1 == n)
-            ctx_cancel(run); /* the n-th task is taken: the run is over, as on Ctrl+C */
+            ctx_cancel_cause(run, n_taken); /* the run is over, as on Ctrl+C */
         time_sleep(work);
         if (broken && ctx_err(run))
             break; /* WRONG: this task is never reported, and what is left in jobs never taken */
@@ -115,16 +118,11 @@ static void go_close_after(waitgroup *wg, chan *c) {
     go(close_after, cl);
 }
 
-/* Says, once, why the run is over, and stops the signal context (Go's
- * stop()): a second Ctrl+C now ends the program at once. */
+/* Says, once, why the run is over (run's cause: the first cancellation's),
+ * and stops the signal context (Go's stop()): a second Ctrl+C now ends the
+ * program at once. */
 static void begin_shutdown(context *signals) {
-    if (ctx_err(signals))
-        printf("shutdown: signal received; ");
-    else if (ctx_err(run) == deadline_exceeded)
-        printf("shutdown: time is up; ");
-    else
-        printf("shutdown: %d tasks taken; ", n);
-    printf("dispatchers stop, workers finish what was dispatched\n");
+    printf("shutdown: %s; dispatchers stop, workers finish what was dispatched\n", ctx_cause(run));
     ctx_cancel(signals);
 }
 
@@ -151,9 +149,14 @@ int main(int argc, char **argv) {
         flag_fail("unexpected argument: %s", flag_args()[0]);
 
     /* The shutdown starts here: a signal cancels `signals`, and with it its
-     * child `run`, which --duration and the n-th task cancel too. */
+     * child `run`, which --duration and the n-th task cancel too; each says
+     * why in its cause ("interrupt signal received", "time is up", ...). A
+     * cause must outlive the contexts: literals, and n_taken, set here
+     * before any goroutine starts. */
+    snprintf(n_taken, sizeof n_taken, "%d tasks taken", n);
     context *signals = ctx_with_signals(ctx_background(), SIGINT, SIGTERM, 0);
-    run = limit > 0 ? ctx_with_timeout(signals, limit) : ctx_with_cancel(signals);
+    run = limit > 0 ? ctx_with_timeout_cause(signals, limit, "time is up")
+                    : ctx_with_cancel_cause(signals);
     jobs = chan_make(sizeof(long), (size_t)buffer);
     results = chan_make(sizeof(result), 0);
     printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", (int)getpid());

@@ -2,8 +2,10 @@
 # 09-graceful-shutdown: with its defaults it runs until SIGINT or SIGTERM, a
 # few lines a second; on the signal (or once -n tasks have started, or
 # --duration is up) every task started is finished and the exit status is 0;
-# a second signal during the shutdown kills it; --break exits with tasks
-# unfinished. Runs on the C (IMPL=c) and on the Go twin (IMPL=go).
+# the shutdown line gives the run's cause: which signal ("interrupt signal
+# received", "terminated signal received"), "time is up" or "all N tasks
+# started"; a second signal during the shutdown kills it; --break exits with
+# tasks unfinished. Runs on the C (IMPL=c) and on the Go twin (IMPL=go).
 #
 # What stop() restores is the disposition found at start, in Go and in C
 # (common/'s ctx_cancel): a second signal is sent where that is the default,
@@ -54,12 +56,14 @@ check_graceful() {
     [ "${PIPESTATUS[0]}" -eq 0 ]
 }
 
-# after_signal: the program ended on its own with status 0, nothing on
-# stderr, a shutdown line naming the signal, and nothing lost.
+# after_signal NAME: the program ended on its own with status 0, nothing on
+# stderr, one shutdown line whose cause is that signal ("interrupt",
+# "terminated"), and nothing lost.
 after_signal() {
     [ "$status" -eq 0 ] || { echo "status $status"; cat "$out" "$err"; return 1; }
     [ ! -s "$err" ] || { cat "$err"; return 1; }
-    grep -Eq '^shutdown: signal received, finishing [0-9]+ in-flight tasks$' "$out" || { cat "$out"; return 1; }
+    [ "$(grep -c '^shutdown: .*, finishing [0-9]* in-flight tasks$' "$out")" -eq 1 ] || { echo "not one shutdown line:"; cat "$out"; return 1; }
+    grep -Eq "^shutdown: $1 signal received, finishing [0-9]+ in-flight tasks\$" "$out" || { cat "$out"; return 1; }
     check_graceful "$out"
 }
 
@@ -79,7 +83,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
     ! grep -q '^shutdown:' "$out" || { cat "$out"; return 1; }
     kill -INT "$pid"
     wait_bounded "$pid" 10
-    after_signal
+    after_signal interrupt
 }
 
 @test "09-graceful-shutdown: SIGINT: stops taking tasks, finishes those in hand, exit 0" {
@@ -87,7 +91,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
     wait_for_line "$out" ' task [0-9]+ finished$' 10
     kill -INT "$pid"
     wait_bounded "$pid" 10
-    after_signal
+    after_signal interrupt
 }
 
 @test "09-graceful-shutdown: SIGTERM: the same graceful shutdown" {
@@ -95,14 +99,24 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
     wait_for_line "$out" ' task [0-9]+ started$' 10
     kill -TERM "$pid"
     wait_bounded "$pid" 10
-    after_signal
+    after_signal terminated
+}
+
+@test "09-graceful-shutdown: a signal during a run with --duration and -n: the cause is the signal's" {
+    # run is then ctx_with_timeout_cause (in Go, withTimeoutCause) under the
+    # signal context: the parent's cause reaches it, and -n's never comes.
+    start -w 4 --work 20ms --duration 1h -n 1000000
+    wait_for_line "$out" ' task [0-9]+ finished$' 10
+    kill -TERM "$pid"
+    wait_bounded "$pid" 10
+    after_signal terminated
 }
 
 @test "09-graceful-shutdown: a signal right after readiness is still graceful" {
     start -w 8 --work 10ms
     kill -INT "$pid"
     wait_bounded "$pid" 10
-    after_signal
+    after_signal interrupt
 }
 
 @test "09-graceful-shutdown: a second SIGTERM during the shutdown ends it at once: status 143" {
@@ -111,7 +125,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
     start --work 5s
     wait_for_line "$out" ' task [0-9]+ started$' 10
     kill -TERM "$pid"
-    wait_for_line "$out" '^shutdown: signal received, finishing [0-9]+ in-flight tasks$' 10
+    wait_for_line "$out" '^shutdown: terminated signal received, finishing [0-9]+ in-flight tasks$' 10
     kill -TERM "$pid"
     wait_bounded "$pid" 4
     [ "$status" -eq 143 ] || { echo "status $status"; cat "$out" "$err"; return 1; }
@@ -127,7 +141,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
     set +m
     wait_for_line "$out" ' task [0-9]+ started$' 10
     kill -INT "$pid"
-    wait_for_line "$out" '^shutdown: signal received, finishing [0-9]+ in-flight tasks$' 10
+    wait_for_line "$out" '^shutdown: interrupt signal received, finishing [0-9]+ in-flight tasks$' 10
     kill -INT "$pid"
     wait_bounded "$pid" 4
     [ "$status" -eq 130 ] || { echo "status $status"; cat "$out" "$err"; return 1; }
@@ -170,6 +184,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
     kill -INT "$pid"
     wait_bounded "$pid" 5
     [ "$status" -eq 0 ] || { echo "status $status"; cat "$out" "$err"; return 1; }
+    grep -Eq '^shutdown: interrupt signal received, finishing [0-9]+ in-flight tasks$' "$out" || { cat "$out"; return 1; }
     local last
     last=$(tail -n 1 "$out")
     [[ $last =~ ^shutdown:\ started=([0-9]+)\ finished=([0-9]+)$ ]] || { echo "last: '$last'"; return 1; }

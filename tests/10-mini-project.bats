@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # 10-mini-project: however it stops (-n tasks taken, --duration, SIGINT,
 # SIGTERM), nothing dispatched is lost: dispatched = processed + failed, every
-# result is printed once, the per-worker counts add up. With the defaults it
-# runs until a signal, at a pace a person can read, and `make run` in a real
-# terminal shows it (tmux). --break always loses tasks, and says so.
+# result is printed once, the per-worker counts add up; the one shutdown line
+# gives the run's cause: "interrupt signal received" (SIGINT), "terminated
+# signal received" (SIGTERM), "time is up" (--duration), "N tasks taken"
+# (-n), whichever came first. With the defaults it runs until a signal, at a
+# pace a person can read, and `make run` in a real terminal shows it (tmux). --break always loses tasks, and says so.
 
 load test_helper
 
@@ -61,6 +63,13 @@ check_summary() {
             exit bad
         }' "$1" | head -20
     [ "${PIPESTATUS[0]}" -eq 0 ]
+}
+
+# check_cause FILE CAUSE: one shutdown line in FILE, and it gives CAUSE.
+check_cause() {
+    local lines
+    lines=$(grep '^shutdown: ' "$1")
+    assert_equal "$lines" "shutdown: $2; dispatchers stop, workers finish what was dispatched"
 }
 
 # check_lost: the last run lost tasks and said so: exit status 1, nothing on
@@ -126,7 +135,7 @@ run_counted() {
     wait_bounded "$pid" 20
     [ "$status" -eq 0 ] || { echo "status $status"; cat "$err"; tail "$out"; return 1; }
     [ ! -s "$err" ] || { cat "$err"; return 1; }
-    grep -q '^shutdown: signal received; ' "$out"
+    check_cause "$out" "terminated signal received"
     check_summary "$out" 3 7
 }
 
@@ -159,7 +168,7 @@ run_counted() {
     wait_bounded "$pid" 10
     [ "$status" -eq 0 ] || { echo "status $status"; cat "$err"; tail "$out"; return 1; }
     [ ! -s "$err" ] || { cat "$err"; return 1; }
-    grep -q '^shutdown: signal received; ' "$out"
+    check_cause "$out" "interrupt signal received"
     check_summary "$out" 3 7
 }
 
@@ -170,7 +179,7 @@ run_counted() {
     wait_bounded "$pid" 10
     [ "$status" -eq 0 ] || { echo "status $status"; cat "$err"; tail "$out"; return 1; }
     [ ! -s "$err" ] || { cat "$err"; return 1; }
-    grep -q '^shutdown: signal received; ' "$out"
+    check_cause "$out" "terminated signal received"
     check_summary "$out" 16 7
 }
 
@@ -179,6 +188,7 @@ run_counted() {
     kill -INT "$pid"
     wait_bounded "$pid" 20
     [ "$status" -eq 0 ] || { echo "status $status"; cat "$err"; tail "$out"; return 1; }
+    check_cause "$out" "interrupt signal received"
     check_summary "$out" 16 7
 }
 
@@ -192,7 +202,7 @@ run_counted() {
     pid=$!
     wait_for_line "$out" '^task 1 by worker 1: ok$' 10
     kill -INT "$pid"
-    wait_for_line "$out" '^shutdown: signal received; ' 10
+    wait_for_line "$out" '^shutdown: interrupt signal received; ' 10
     kill -INT "$pid"
     wait_bounded "$pid" 2
     [ "$status" -eq 130 ] || { echo "status $status"; cat "$out" "$err"; return 1; }
@@ -206,8 +216,34 @@ run_counted() {
     run_bounded 10 "$BIN/10-mini-project" --duration 300ms --work 10ms
     assert_success
     assert_no_stderr
-    assert_line "shutdown: time is up; dispatchers stop, workers finish what was dispatched"
     printf '%s\n' "$output" >"$out"
+    check_cause "$out" "time is up"
+    check_summary "$out" 3 7
+}
+
+@test "10-mini-project: --duration and -n together: the first to come is the cause" {
+    # 10ms tasks on 3 workers: a million take far more than 300ms, and 10
+    # far less than an hour. run is ctx_with_timeout_cause (withTimeoutCause).
+    run_bounded 10 "$BIN/10-mini-project" --duration 300ms -n 1000000 --work 10ms
+    assert_success
+    printf '%s\n' "$output" >"$out"
+    check_cause "$out" "time is up"
+    check_summary "$out" 3 7
+    run_bounded 10 "$BIN/10-mini-project" --duration 1h -n 10 --work 10ms
+    assert_success
+    printf '%s\n' "$output" >"$out"
+    check_cause "$out" "10 tasks taken"
+    check_summary "$out" 3 7 10
+}
+
+@test "10-mini-project: a signal during a run with --duration: the cause is the signal's" {
+    # The signal cancels the parent of run: the parent's cause reaches run.
+    launch --duration 1h -n 1000000 --work 20ms
+    wait_for_line "$out" '^task [0-9]+ by worker' 10
+    kill -TERM "$pid"
+    wait_bounded "$pid" 10
+    [ "$status" -eq 0 ] || { echo "status $status"; cat "$err"; tail "$out"; return 1; }
+    check_cause "$out" "terminated signal received"
     check_summary "$out" 3 7
 }
 
@@ -236,6 +272,7 @@ run_counted() {
     wait_bounded "$pid" 10
     [ "$status" -eq 1 ] || { echo "status $status"; cat "$err"; tail "$out"; return 1; }
     [ ! -s "$err" ] || { cat "$err"; return 1; }
+    check_cause "$out" "interrupt signal received"
     run cat "$out"
     check_lost_lines
 }
@@ -328,7 +365,7 @@ tmux_wait() {
     ! grep -q '^lost:\|^make: \*\*\*' "$out" || { cat "$out"; return 1; }
     grep -q '^ready: pid=[0-9]* (press Ctrl+C or send SIGTERM to stop)$' "$out"
     local at
-    at=$(grep -n -m1 '^shutdown: signal received; dispatchers stop, workers finish what was dispatched$' "$out" |
+    at=$(grep -n -m1 '^shutdown: interrupt signal received; dispatchers stop, workers finish what was dispatched$' "$out" |
         cut -d: -f1)
     [ -n "$at" ] || { echo "no shutdown line:"; cat "$out"; return 1; }
     tail -n +"$at" "$out" | grep -q '^task [0-9]* by worker' ||
@@ -342,7 +379,7 @@ tmux_wait() {
     tmux_start "-w 1 --work 1s"
     tmux_wait '^task 1 by worker 1: ok$' 60
     env -u TMUX tmux -L "$sock" send-keys -t lesson C-c
-    tmux_wait '^shutdown: signal received; ' 10
+    tmux_wait '^shutdown: interrupt signal received; ' 10
     env -u TMUX tmux -L "$sock" send-keys -t lesson C-c
     tmux_wait '^\[make exited with status [0-9]+\]$' 10
     tmux_screen >"$out"
@@ -354,7 +391,7 @@ tmux_wait() {
 
 # bats test_tags=stress
 @test "10-mini-project: stress: SIGINT or SIGTERM at a random moment, 100 times, random shapes, always clean" {
-    local i delay d w buf sig shape
+    local i delay d w buf sig shape cause
     for ((i = 1; i <= 100; i++)); do
         d=$((RANDOM % 4 + 1))
         w=$((RANDOM % 8 + 1))
@@ -369,5 +406,7 @@ tmux_wait() {
         [ "$status" -eq 0 ] || { echo "$shape: status $status"; cat "$err"; return 1; }
         [ ! -s "$err" ] || { echo "$shape: stderr:"; cat "$err"; return 1; }
         check_summary "$out" "$w" 7 || { echo "$shape"; return 1; }
+        cause=$([ "$sig" -eq 2 ] && echo interrupt || echo terminated)
+        check_cause "$out" "$cause signal received" || { echo "$shape"; return 1; }
     done
 }
