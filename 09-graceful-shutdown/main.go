@@ -5,7 +5,9 @@
 // during that wait ends the program at once. Why the run ended (which
 // signal, the time, the -n tasks) is its context's cause.
 //
-// main.c is this program in C, on common/context.h and common/sync.h.
+// main.c is this program in C, on common/context.h and common/sync.h. The
+// causes are Go 1.21's (context.WithCancelCause, Cause); Debian's Go is 1.19,
+// so they come from gopatterns/common/gocause, under the same names.
 //
 // Break it:
 //
@@ -19,20 +21,21 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"gopatterns/common/gocause"
 )
 
 // Set by main before the first worker starts, then only read.
 var (
-	limit      int64         // -n: tasks in all, 0: no limit
-	work       time.Duration // --work: the time a task takes
-	run        *causeCtx     // done when the shutdown begins; its cause says why
-	allStarted string        // the cause -n gives: "all N tasks started"
+	limit      int64            // -n: tasks in all, 0: no limit
+	work       time.Duration    // --work: the time a task takes
+	run        *gocause.Context // done when the shutdown begins; its cause says why
+	allStarted string           // the cause -n gives: "all N tasks started"
 )
 
 var taken, started, finished atomic.Int64
@@ -47,7 +50,7 @@ func nextTask() int64 {
 	}
 	started.Add(1)
 	if n == limit {
-		run.cancelCause(allStarted)
+		run.Cancel(allStarted)
 	}
 	return n
 }
@@ -72,79 +75,6 @@ func worker(ctx context.Context, id int, wg *sync.WaitGroup) {
 		finished.Add(1)
 		fmt.Printf("worker %d: task %d finished\n", id, n)
 	}
-}
-
-// causeCtx is a context that says why it was cancelled: what Go 1.21's
-// context.WithCancelCause, WithTimeoutCause and Cause do, spelt out in the
-// little this program needs, because the Go it is built with (Debian's) is
-// 1.19, which has none of them. The first cause is kept beside the context,
-// set before the context is cancelled and read after it is done; a context
-// that its parent cancelled has the parent's cause.
-type causeCtx struct {
-	context.Context
-	cancel context.CancelFunc
-	parent *causeCtx // nil: the parent has no cause to give
-	mu     sync.Mutex
-	cause  string
-}
-
-// withCancelCause is context.WithCancelCause(parent).
-func withCancelCause(parent context.Context) *causeCtx {
-	ctx, cancel := context.WithCancel(parent)
-	c := &causeCtx{Context: ctx, cancel: cancel}
-	c.parent, _ = parent.(*causeCtx)
-	return c
-}
-
-// withTimeoutCause is context.WithTimeoutCause(parent, d, cause). (The
-// timer's call after some other cause came first changes nothing.)
-func withTimeoutCause(parent context.Context, d time.Duration, cause string) *causeCtx {
-	c := withCancelCause(parent)
-	time.AfterFunc(d, func() { c.cancelCause(cause) })
-	return c
-}
-
-// cancelCause is the cancel(cause) of WithCancelCause: the first
-// cancellation wins, its cause with it. "" is Go's nil: context.Canceled.
-func (c *causeCtx) cancelCause(cause string) {
-	if cause == "" {
-		cause = context.Canceled.Error()
-	}
-	c.mu.Lock()
-	if c.Err() == nil && c.cause == "" {
-		c.cause = cause
-	}
-	c.mu.Unlock()
-	c.cancel()
-}
-
-// Cause is context.Cause(c), once c is done.
-func (c *causeCtx) Cause() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cause == "" && c.parent != nil {
-		return c.parent.Cause() // the parent cancelled c
-	}
-	return c.cause
-}
-
-// notifyContext is signal.NotifyContext as Go 1.26 has it: cancelled at the
-// first of the signals, with a cause that names it ("interrupt signal
-// received"). Go 1.19's does not say which signal came; the signal.Notify
-// channel it reads inside does, so here it is spelt out too. stop() cancels
-// (if no signal came first) and gives the signals back what they had.
-func notifyContext(parent context.Context, sigs ...os.Signal) (*causeCtx, func()) {
-	c := withCancelCause(parent)
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, sigs...)
-	go func() {
-		select {
-		case sig := <-ch:
-			c.cancelCause(sig.String() + " signal received")
-		case <-c.Done():
-		}
-	}()
-	return c, func() { c.cancelCause(""); signal.Stop(ch) }
 }
 
 func summary() {
@@ -181,14 +111,14 @@ func main() {
 	// with the signal as the cause. run is its child: -n and --duration end
 	// the run in the same way, each with a cause of its own.
 	allStarted = fmt.Sprintf("all %d tasks started", limit)
-	signals, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	signals, stop := gocause.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *runFor > 0 {
-		run = withTimeoutCause(signals, *runFor, "time is up")
+		run = gocause.WithTimeoutCause(signals, *runFor, "time is up")
 	} else {
-		run = withCancelCause(signals)
+		run = gocause.WithCancelCause(signals)
 	}
-	defer run.cancelCause("") // Go 1.21's defer cancel(nil)
+	defer run.Cancel("") // Go 1.21's defer cancel(nil)
 	fmt.Printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", os.Getpid())
 
 	var wg sync.WaitGroup
@@ -200,7 +130,7 @@ func main() {
 	<-run.Done()
 	why := run.Cause() // the first cancellation's, fixed once run is done
 	// stop() gives SIGINT and SIGTERM back the disposition they had before
-	// notifyContext, so a second Ctrl+C during the wait below ends the
+	// NotifyContext, so a second Ctrl+C during the wait below ends the
 	// program at once.
 	stop()
 	fmt.Printf("shutdown: %s, finishing %d in-flight tasks\n", why, started.Load()-finished.Load())

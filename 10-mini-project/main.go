@@ -2,12 +2,14 @@
 // nothing. Dispatchers hand tasks over on the jobs channel, a pool of workers
 // does them and sends one result each, and the results fan in to main. Ctrl+C
 // (SIGINT), SIGTERM, the n-th task taken or --duration cancel one context,
-// run, with a cause that says which; the dispatchers stop, the workers finish every task that was handed
-// over, and the summary proves it: dispatched = processed + failed.
+// run, with a cause that says which; the dispatchers stop, the workers
+// finish every task that was handed over, and the summary proves it:
+// dispatched = processed + failed.
 //
-// main.c is the C port of this program, function for function, but for
-// causeCtx and notifyContext: Go 1.21's causes, spelt out for Go 1.19,
-// which common/context.h has.
+// main.c is the C port of this program, function for function. The causes
+// are Go 1.21's (context.WithCancelCause, Cause); Debian's Go is 1.19, so
+// they come from gopatterns/common/gocause, which has them under the same
+// names.
 package main
 
 import (
@@ -16,12 +18,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"gopatterns/common/gocause"
 )
 
 type result struct {
@@ -69,8 +72,8 @@ var (
 	limit        = flag.Duration("duration", 0, "stop after this long (0: no limit)")
 	broken       = &mode{modes: []string{"quit"}}
 
-	run         *causeCtx // cancelled by a signal, by --duration, or at the n-th task
-	nTaken      string    // the cause at the n-th task: "N tasks taken"
+	run         *gocause.Context // cancelled by a signal, by --duration, or at the n-th task
+	nTaken      string           // the cause at the n-th task: "N tasks taken"
 	jobs        chan int
 	results     chan result
 	nextID      atomic.Int64
@@ -106,7 +109,7 @@ func worker(w int) {
 	defer workers.Done()
 	for id := range jobs {
 		if taken.Add(1) == int64(*n) {
-			run.cancelCause(nTaken) // the run is over, as on Ctrl+C
+			run.Cancel(nTaken) // the run is over, as on Ctrl+C
 		}
 		time.Sleep(*work)
 		if broken.value != "" && run.Err() != nil {
@@ -122,79 +125,6 @@ func worker(w int) {
 func beginShutdown(stop func()) {
 	fmt.Printf("shutdown: %s; dispatchers stop, workers finish what was dispatched\n", run.Cause())
 	stop()
-}
-
-// causeCtx is a context that says why it was cancelled: what Go 1.21's
-// context.WithCancelCause, WithTimeoutCause and Cause do, spelt out in the
-// little this program needs, because the Go it is built with (Debian's) is
-// 1.19, which has none of them. The first cause is kept beside the context,
-// set before the context is cancelled and read after it is done; a context
-// that its parent cancelled has the parent's cause.
-type causeCtx struct {
-	context.Context
-	cancel context.CancelFunc
-	parent *causeCtx // nil: the parent has no cause to give
-	mu     sync.Mutex
-	cause  string
-}
-
-// withCancelCause is context.WithCancelCause(parent).
-func withCancelCause(parent context.Context) *causeCtx {
-	ctx, cancel := context.WithCancel(parent)
-	c := &causeCtx{Context: ctx, cancel: cancel}
-	c.parent, _ = parent.(*causeCtx)
-	return c
-}
-
-// withTimeoutCause is context.WithTimeoutCause(parent, d, cause). (The
-// timer's call after some other cause came first changes nothing.)
-func withTimeoutCause(parent context.Context, d time.Duration, cause string) *causeCtx {
-	c := withCancelCause(parent)
-	time.AfterFunc(d, func() { c.cancelCause(cause) })
-	return c
-}
-
-// cancelCause is the cancel(cause) of WithCancelCause: the first
-// cancellation wins, its cause with it. "" is Go's nil: context.Canceled.
-func (c *causeCtx) cancelCause(cause string) {
-	if cause == "" {
-		cause = context.Canceled.Error()
-	}
-	c.mu.Lock()
-	if c.Err() == nil && c.cause == "" {
-		c.cause = cause
-	}
-	c.mu.Unlock()
-	c.cancel()
-}
-
-// Cause is context.Cause(c), once c is done.
-func (c *causeCtx) Cause() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cause == "" && c.parent != nil {
-		return c.parent.Cause() // the parent cancelled c
-	}
-	return c.cause
-}
-
-// notifyContext is signal.NotifyContext as Go 1.26 has it: cancelled at the
-// first of the signals, with a cause that names it ("interrupt signal
-// received"). Go 1.19's does not say which signal came; the signal.Notify
-// channel it reads inside does, so here it is spelt out too. stop() cancels
-// (if no signal came first) and gives the signals back what they had.
-func notifyContext(parent context.Context, sigs ...os.Signal) (*causeCtx, func()) {
-	c := withCancelCause(parent)
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, sigs...)
-	go func() {
-		select {
-		case sig := <-ch:
-			c.cancelCause(sig.String() + " signal received")
-		case <-c.Done():
-		}
-	}()
-	return c, func() { c.cancelCause(""); signal.Stop(ch) }
 }
 
 // fail is flag_fail in C: one line saying what is wrong, the usage, exit 2.
@@ -233,14 +163,14 @@ func main() {
 	// child run, which --duration and the n-th task cancel too; each says
 	// why in its cause ("interrupt signal received", "time is up", ...).
 	nTaken = fmt.Sprintf("%d tasks taken", *n)
-	signals, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	signals, stop := gocause.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *limit > 0 {
-		run = withTimeoutCause(signals, *limit, "time is up")
+		run = gocause.WithTimeoutCause(signals, *limit, "time is up")
 	} else {
-		run = withCancelCause(signals)
+		run = gocause.WithCancelCause(signals)
 	}
-	defer run.cancelCause("") // Go 1.21's defer cancel(nil)
+	defer run.Cancel("") // Go 1.21's defer cancel(nil)
 	jobs, results = make(chan int, *buffer), make(chan result)
 	fmt.Printf("ready: pid=%d (press Ctrl+C or send SIGTERM to stop)\n", os.Getpid())
 	fmt.Printf("start: %d dispatchers -> jobs (buffer %d) -> %d workers, %v a task -> results\n",
