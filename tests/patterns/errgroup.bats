@@ -94,7 +94,12 @@ ran_on() {
     assert_no_stderr
     assert_equal "$(fetch_ids)" "$(seq 1 10)"
     assert_line "main: the first error: fetch 1: 503 Service Unavailable"
-    assert_line "main: 0 done, 1 failed, 9 cancelled; at most 3 at once (limit 3)"
+    summary
+    assert_equal "$DONE $FAILED $CANCELLED $LIMIT" "0 1 9 limit 3"
+    # How many had started when fetch 1 failed, a tenth of --work after its
+    # start, depends on the machine (a TSan run on a loaded one had 2): the
+    # limit bounds it, nothing more.
+    (( PEAK >= 1 && PEAK <= 3 )) || { echo "peak $PEAK" >&2; return 1; }
     assert_line "main: after the first error, 0 fetches ran on to the end: 0s of work wasted"
 }
 
