@@ -99,9 +99,11 @@ struct chan {
     /* Called by the chan_free that gives back the last reference, before the
      * memory goes; NULL for none. Set before the channel is shared, never
      * changed after: a time_after channel takes its pending entry off the
-     * timer heap (timer.c). release_arg is the setter's; chan.c never reads it. */
+     * timer heap (timer.c). release_arg is the setter's; chan.c never reads it
+     * (atomic: timer.c reads it without its lock to skip a release with nothing
+     * left to do). */
     void (*release)(chan *c);
-    void *release_arg;
+    _Atomic(void *) release_arg;
 };
 
 /* closed and the queues' first pointers are also read without the lock, by
