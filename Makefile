@@ -55,6 +55,9 @@ BATS_FLAGS ?=
 # neither HOME nor the network is needed. build/go/bin holds the plain
 # builds, build/go/race the ones with Go's race detector (what TSan is to C).
 GOTOOL ?= go
+# What the twins share of flag.h's additions is a package of the module,
+# common/goflag (import "gopatterns/common/goflag"), with its own go test.
+GO_PKG_SRC := $(filter-out %_test.go,$(wildcard common/goflag/*.go))
 GO_LESSONS := $(patsubst %/main.go,%,$(wildcard [0-9][0-9]-*/main.go patterns/*/main.go))
 GOENV := GOPROXY=off GOFLAGS=-mod=mod GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path
 GO_BIN := $(GO_LESSONS:%=build/go/bin/%)
@@ -67,7 +70,7 @@ LESSON_BATS := $(wildcard tests/[0-9][0-9]-*.bats tests/patterns/*.bats)
 GO_TEST_ENV = IMPL=go BIN=$(CURDIR)/build/go/bin TSAN_BIN=$(CURDIR)/build/go/race \
 	BATS_TEST_NAME_PREFIX="[go] " SAN=
 
-.PHONY: all exercises tests help run/% test test/% practice/% try/% go-twins check stress valgrind \
+.PHONY: all exercises tests help run/% test test/% practice/% try/% go-twins go-unit check stress valgrind \
 	deps clean format format-check bench
 .DEFAULT_GOAL := all
 # Keep the objects: they are intermediate files of the pattern rules, which
@@ -111,11 +114,15 @@ endif
 
 go-twins: $(GO_BIN) $(GO_RACE_BIN)
 
-build/go/bin/%: %/main.go go.mod
+# The Go packages' own tests (common/goflag).
+go-unit:
+	$(GOENV) $(GOTOOL) test ./common/goflag
+
+build/go/bin/%: %/main.go go.mod $(GO_PKG_SRC)
 	@mkdir -p $(@D)
 	$(GOENV) $(GOTOOL) build -o $@ ./$*/main.go
 
-build/go/race/%: %/main.go go.mod
+build/go/race/%: %/main.go go.mod $(GO_PKG_SRC)
 	@mkdir -p $(@D)
 	$(GOENV) $(GOTOOL) build -race -o $@ ./$*/main.go
 
@@ -153,7 +160,7 @@ test: deps all
 	@$(MAKE) --no-print-directory SAN=thread exercises >/dev/null
 	bats $(BATS_FLAGS) -r --filter-tags '!stress' tests/
 ifeq ($(HAVE_GO),yes)
-	@if [ -z "$(SAN)" ]; then $(MAKE) --no-print-directory go-twins && \
+	@if [ -z "$(SAN)" ]; then $(MAKE) --no-print-directory go-twins go-unit && \
 		$(GO_TEST_ENV) bats $(BATS_FLAGS) --filter-tags '!stress' $(LESSON_BATS); fi
 endif
 
