@@ -89,6 +89,7 @@ help:
 	@echo "  make run/05-worker-pool    build and run one lesson; flags with ARGS=\"...\"; GO=1: its Go twin"
 	@echo "  make test                  install the test tools if missing, run the Bats suite (C and Go)"
 	@echo "  make test/05-worker-pool   the tests of one lesson, on the C and on the Go"
+	@echo "  make go-unit               the Go packages' own tests (common/goflag, the twins' flag.h)"
 	@echo "  make practice/05-worker-pool  write 05-worker-pool/practice.c: main.c with its key lines to fill in"
 	@echo "  make try/05-worker-pool    build your practice.c and run the lesson's tests on it"
 	@echo "  make check                 formatting, the suite under ThreadSanitizer, then ASan+UBSan,"
