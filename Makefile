@@ -55,6 +55,10 @@ BATS_FLAGS ?=
 # neither HOME nor the network is needed. build/go/bin holds the plain
 # builds, build/go/race the ones with Go's race detector (what TSan is to C).
 GOTOOL ?= go
+# What the twins share is in packages of the module, each with its own go
+# test: common/goflag (flag.h's additions) and common/gocause (Go 1.21's
+# context causes, which Go 1.19 lacks).
+GO_PKG_SRC := $(filter-out %_test.go,$(wildcard common/goflag/*.go common/gocause/*.go))
 GO_LESSONS := $(patsubst %/main.go,%,$(wildcard [0-9][0-9]-*/main.go patterns/*/main.go))
 GOENV := GOPROXY=off GOFLAGS=-mod=mod GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path
 GO_BIN := $(GO_LESSONS:%=build/go/bin/%)
@@ -67,7 +71,7 @@ LESSON_BATS := $(wildcard tests/[0-9][0-9]-*.bats tests/patterns/*.bats)
 GO_TEST_ENV = IMPL=go BIN=$(CURDIR)/build/go/bin TSAN_BIN=$(CURDIR)/build/go/race \
 	BATS_TEST_NAME_PREFIX="[go] " SAN=
 
-.PHONY: all exercises tests help run/% test test/% practice/% try/% go-twins check stress valgrind \
+.PHONY: all exercises tests help run/% test test/% practice/% try/% go-twins go-unit check stress valgrind \
 	deps clean format format-check bench
 .DEFAULT_GOAL := all
 # Keep the objects: they are intermediate files of the pattern rules, which
@@ -86,6 +90,7 @@ help:
 	@echo "  make run/05-worker-pool    build and run one lesson; flags with ARGS=\"...\"; GO=1: its Go twin"
 	@echo "  make test                  install the test tools if missing, run the Bats suite (C and Go)"
 	@echo "  make test/05-worker-pool   the tests of one lesson, on the C and on the Go"
+	@echo "  make go-unit               the Go packages' own tests (common/goflag, common/gocause)"
 	@echo "  make practice/05-worker-pool  write 05-worker-pool/practice.c: main.c with its key lines to fill in"
 	@echo "  make try/05-worker-pool    build your practice.c and run the lesson's tests on it"
 	@echo "  make check                 formatting, the suite under ThreadSanitizer, then ASan+UBSan,"
@@ -111,11 +116,17 @@ endif
 
 go-twins: $(GO_BIN) $(GO_RACE_BIN)
 
-build/go/bin/%: %/main.go go.mod
+# The Go packages' own tests (common/goflag; common/gocause under the race
+# detector, since it is all locks and goroutines).
+go-unit:
+	$(GOENV) $(GOTOOL) test ./common/goflag
+	$(GOENV) $(GOTOOL) test -race ./common/gocause
+
+build/go/bin/%: %/main.go go.mod $(GO_PKG_SRC)
 	@mkdir -p $(@D)
 	$(GOENV) $(GOTOOL) build -o $@ ./$*/main.go
 
-build/go/race/%: %/main.go go.mod
+build/go/race/%: %/main.go go.mod $(GO_PKG_SRC)
 	@mkdir -p $(@D)
 	$(GOENV) $(GOTOOL) build -race -o $@ ./$*/main.go
 
@@ -153,7 +164,7 @@ test: deps all
 	@$(MAKE) --no-print-directory SAN=thread exercises >/dev/null
 	bats $(BATS_FLAGS) -r --filter-tags '!stress' tests/
 ifeq ($(HAVE_GO),yes)
-	@if [ -z "$(SAN)" ]; then $(MAKE) --no-print-directory go-twins && \
+	@if [ -z "$(SAN)" ]; then $(MAKE) --no-print-directory go-twins go-unit && \
 		$(GO_TEST_ENV) bats $(BATS_FLAGS) --filter-tags '!stress' $(LESSON_BATS); fi
 endif
 

@@ -10,14 +10,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 var (
@@ -35,8 +35,7 @@ func worker(id int, work time.Duration) {
 func main() {
 	n := flag.Int("n", 5, "goroutines to start")
 	work := flag.Duration("work", time.Millisecond, "the time each goroutine works")
-	mistake := &mode{modes: []string{"share", "nowait"}}
-	flag.Var(mistake, "break", "show a classic mistake: share the loop variable, or return without waiting (nowait)")
+	mistake := goflag.Mode("break", "share|nowait", "show a classic mistake: share the loop variable, or return without waiting (nowait)")
 	flag.Parse()
 	if *n < 1 || *n > 1000 {
 		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -n: must be 1..1000\n", *n)
@@ -46,14 +45,14 @@ func main() {
 
 	for i := 1; i <= *n; i++ {
 		wg.Add(1) // before go: the goroutine may finish at once
-		if mistake.value == "share" {
+		if mistake.Value() == "share" {
 			go func() { worker(i, *work) }() // WRONG: the closure shares main's one i
 		} else {
 			go worker(i, *work) // right: i is copied, each goroutine gets its own
 		}
 	}
 
-	if mistake.value == "nowait" {
+	if mistake.Value() == "nowait" {
 		// Returning from main ends the program, and every goroutine with it.
 		fmt.Printf("main: returning without waiting: %d of %d goroutines had finished\n",
 			finished.Load(), *n)
@@ -61,27 +60,4 @@ func main() {
 	}
 	wg.Wait() // without it, main returns and every goroutine dies with it
 	fmt.Printf("main: all %d goroutines done\n", *n)
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=nowait): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -4,13 +4,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const nap = 20 * time.Millisecond // how long main keeps the sender waiting
@@ -73,52 +72,18 @@ func rangeOver(n int, closeIt bool) {
 	fmt.Printf("range: done, sum=%d; one more receive gives v=%d ok=%t\n", sum, v, ok)
 }
 
-// mode is --break: given bare it is the first mode, or --break=MODE.
-type mode struct {
-	modes []string
-	value string
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
-}
-
-// check ends the program as flag.Parse does on a bad command line.
-func check(ok bool, format string, args ...interface{}) {
-	if !ok {
-		fmt.Fprintf(os.Stderr, format+"\n", args...)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
 func main() {
 	n := flag.Int("n", 5, "values the generator sends (1..1000)")
 	capacity := flag.Int("capacity", 3, "room in the buffered channel (1..100)")
-	brk := &mode{modes: []string{"send", "noclose"}}
-	flag.Var(brk, "break", "show the classic mistake: send (nobody receives) or noclose (the range never ends)")
+	brk := goflag.Mode("break", "send|noclose", "show the classic mistake: send (nobody receives) or noclose (the range never ends)")
 	flag.Parse()
-	check(*n >= 1 && *n <= 1000, "invalid value \"%d\" for flag -n: must be 1..1000", *n)
-	check(*capacity >= 1 && *capacity <= 100, "invalid value \"%d\" for flag -capacity: must be 1..100", *capacity)
-	check(flag.NArg() == 0, "unexpected argument: %s", flag.Arg(0))
+	goflag.IntRange("n", *n, 1, 1000)
+	goflag.IntRange("capacity", *capacity, 1, 100)
+	if flag.NArg() > 0 {
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
+	}
 
-	switch brk.value {
+	switch brk.Value() {
 	case "send":
 		c := make(chan int)
 		fmt.Println("break: sending on an unbuffered channel that nobody receives from")

@@ -4,13 +4,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 // produce sends 1..n, one per tick of its own ticker, then closes.
@@ -107,54 +106,24 @@ func stopATimer() {
 	fmt.Println("timer: stopped before firing:", t.Stop())
 }
 
-// mode is --break: given bare it is the first mode, or --break=MODE.
-type mode struct {
-	modes []string
-	value string
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
-}
-
-// check ends the program as flag.Parse does on a bad command line.
-func check(ok bool, format string, args ...interface{}) {
-	if !ok {
-		fmt.Fprintf(os.Stderr, format+"\n", args...)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
 func main() {
 	n := flag.Int("n", 5, "values per producer (1..1000)")
 	timeout := flag.Duration("timeout", 10*time.Millisecond, "how long to wait for the slow call")
 	work := flag.Duration("work", 50*time.Millisecond, "how long the slow call takes")
-	brk := &mode{modes: []string{"spin"}}
-	flag.Var(brk, "break", "show the classic mistake: spin (a closed case left on)")
+	brk := goflag.Mode("break", "spin", "show the classic mistake: spin (a closed case left on)")
 	flag.Parse()
-	check(*n >= 1 && *n <= 1000, "invalid value \"%d\" for flag -n: must be 1..1000", *n)
-	check(*timeout >= 0, "invalid value \"%s\" for flag -timeout: must not be negative", *timeout)
-	check(*work >= 0, "invalid value \"%s\" for flag -work: must not be negative", *work)
-	check(flag.NArg() == 0, "unexpected argument: %s", flag.Arg(0))
+	goflag.IntRange("n", *n, 1, 1000)
+	if *timeout < 0 {
+		goflag.Fail("invalid value \"%s\" for flag -timeout: must not be negative", *timeout)
+	}
+	if *work < 0 {
+		goflag.Fail("invalid value \"%s\" for flag -work: must not be negative", *work)
+	}
+	if flag.NArg() > 0 {
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
+	}
 
-	merge(*n, brk.value != "")
+	merge(*n, brk.Value() != "")
 	callWithTimeout(*work, *timeout)
 	nonBlocking()
 	stopATimer()

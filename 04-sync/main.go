@@ -8,14 +8,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	"gopatterns/common/goflag"
 )
 
 // Set by main before any goroutine starts, then only read.
@@ -132,15 +131,14 @@ func writer() {
 func main() {
 	n := flag.Int("n", 4, "goroutines counting at once, 1..64")
 	flag.IntVar(&increments, "increments", 10000, "increments per goroutine, 1..1000000")
-	brk := &mode{modes: []string{"race"}}
-	flag.Var(brk, "break", "also count with nothing guarding the counter: race")
+	brk := goflag.Mode("break", "race", "also count with nothing guarding the counter: race")
 	flag.Parse()
-	inRange("n", *n, 1, 64)
-	inRange("increments", increments, 1, 1000000)
+	goflag.IntRange("n", *n, 1, 64)
+	goflag.IntRange("increments", increments, 1, 1000000)
 	if flag.NArg() > 0 {
-		fail("unexpected argument: %s", flag.Arg(0))
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
 	}
-	racy := brk.value != ""
+	racy := brk.Value() != ""
 
 	// The counters (and, with --break, as many unprotected ones): start them
 	// all, then open the gate so they run together.
@@ -179,44 +177,4 @@ func main() {
 	fmt.Printf("rwmutex: %d readers made %d reads during %d writes; torn reads: %d; version now %d\n",
 		*n, *n*reads, writes, tornReads.Load(), table[0])
 	fmt.Printf("once: setup ran %d time(s)\n", setupRuns.Load())
-}
-
-// The command line's two checks of its own, worded as flag_int_range and
-// flag_fail word them in C (common/flag.h): a line, the usage, exit status 2.
-func fail(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-	flag.Usage()
-	os.Exit(2)
-}
-
-func inRange(name string, v, min, max int) {
-	if v < min || v > max {
-		fail("invalid value \"%d\" for flag -%s: must be %d..%d", v, name, min, max)
-	}
-}
-
-// mode is a flag given bare (its first mode) or as --break=MODE: C's flag_mode.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
 }

@@ -10,14 +10,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 type result struct {
@@ -173,22 +172,21 @@ func main() {
 	flag.DurationVar(&s.work, "work", time.Millisecond, "the time a job takes")
 	flag.DurationVar(&s.timeout, "timeout", 0, "cancel the jobs not done by then (0: never)")
 	flag.BoolVar(&s.ordered, "ordered", false, "print the results by job id")
-	brk := &mode{modes: []string{"unbounded"}}
-	flag.Var(brk, "break", "run the pool, then one goroutine per job, and compare: unbounded")
+	brk := goflag.Mode("break", "unbounded", "run the pool, then one goroutine per job, and compare: unbounded")
 	flag.Parse()
-	inRange("w", s.workers, 1, 1000)
-	inRange("n", s.jobs, 1, 10000)
+	goflag.IntRange("w", s.workers, 1, 1000)
+	goflag.IntRange("n", s.jobs, 1, 10000)
 	if s.work < 0 {
-		fail("invalid value \"%s\" for flag -work: must not be negative", s.work)
+		goflag.Fail("invalid value \"%s\" for flag -work: must not be negative", s.work)
 	}
 	if s.timeout < 0 {
-		fail("invalid value \"%s\" for flag -timeout: must not be negative", s.timeout)
+		goflag.Fail("invalid value \"%s\" for flag -timeout: must not be negative", s.timeout)
 	}
 	if flag.NArg() > 0 {
-		fail("unexpected argument: %s", flag.Arg(0))
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
 	}
 
-	if brk.value == "" {
+	if brk.Value() == "" {
 		run(s, false)
 		return
 	}
@@ -199,44 +197,4 @@ func main() {
 	unboundedPeak := run(s, true)
 	fmt.Printf("break: most goroutines at once (main aside): %d with the pool (%d workers + the feeder), "+
 		"%d with one goroutine per job\n", poolPeak, s.workers, unboundedPeak)
-}
-
-// The command line's checks of its own, worded as flag_int_range and
-// flag_fail word them in C (common/flag.h): a line, the usage, exit status 2.
-func fail(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-	flag.Usage()
-	os.Exit(2)
-}
-
-func inRange(name string, v, min, max int) {
-	if v < min || v > max {
-		fail("invalid value \"%d\" for flag -%s: must be %d..%d", v, name, min, max)
-	}
-}
-
-// mode is a flag given bare (its first mode) or as --break=MODE: C's flag_mode.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
 }

@@ -9,13 +9,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 type result struct {
@@ -64,13 +63,12 @@ func main() {
 	n := flag.Int("n", 20, "jobs to fan out (0..100000)")
 	w := flag.Int("w", 4, "workers, all reading one jobs channel (1..1000)")
 	work := flag.Duration("work", 2*time.Millisecond, "the time each job takes")
-	broken := &mode{modes: []string{"noclose"}}
-	flag.Var(broken, "break", "merge never closes its output: the range deadlocks")
+	broken := goflag.Mode("break", "noclose", "merge never closes its output: the range deadlocks")
 	flag.Parse()
-	checkRange("n", *n, 0, 100000)
-	checkRange("w", *w, 1, 1000)
+	goflag.IntRange("n", *n, 0, 100000)
+	goflag.IntRange("w", *w, 1, 1000)
 	if flag.NArg() > 0 {
-		fail("unexpected argument: %s", flag.Arg(0))
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
 	}
 
 	fmt.Printf("fan-out: %d jobs to %d workers; fan-in: merge(%d channels)\n", *n, *w, *w)
@@ -90,7 +88,7 @@ func main() {
 	// order of the results depends on which worker finishes first.
 	counts := make([]int, *w)
 	total, sum := 0, 0
-	for r := range merge(broken.value != "", outs...) {
+	for r := range merge(broken.Value() != "", outs...) {
 		fmt.Printf("worker %d: %d squared is %d\n", r.worker, r.n, r.square)
 		counts[r.worker]++
 		total++
@@ -105,43 +103,3 @@ func main() {
 }
 
 // The command line, as common/flag.h has it in C.
-
-// mode is a flag given bare (the first mode) or as -break=MODE: flag_mode.
-type mode struct {
-	modes []string
-	value string // "" when off
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
-}
-
-// checkRange refuses a value outside min..max as flag_int_range does.
-func checkRange(name string, v, min, max int) {
-	if v < min || v > max {
-		fail("invalid value \"%d\" for flag -%s: must be %d..%d", v, name, min, max)
-	}
-}
-
-// fail is flag_fail: one line, the usage, exit 2, as flag.Parse on a bad flag.
-func fail(format string, a ...interface{}) {
-	fmt.Fprintf(os.Stderr, format+"\n", a...)
-	flag.Usage()
-	os.Exit(2)
-}

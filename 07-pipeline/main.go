@@ -12,14 +12,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 var buffer int // --buffer: the capacity of every channel
@@ -95,23 +95,22 @@ func main() {
 	flag.IntVar(&buffer, "buffer", 1, "capacity of each channel (0..1000)")
 	take := flag.Int("take", 0, "the sink stops after `N` values (0: all)")
 	delay := flag.Duration("delay", 5*time.Millisecond, "the time the sink spends on each value")
-	broken := &mode{modes: []string{"deaf"}}
-	flag.Var(broken, "break", "the generator ignores done, and the sink stops early (after --take, or 3)")
+	broken := goflag.Mode("break", "deaf", "the generator ignores done, and the sink stops early (after --take, or 3)")
 	flag.Parse()
-	checkRange("n", *n, 0, 1000000)
-	checkRange("buffer", buffer, 0, 1000)
-	checkRange("take", *take, 0, 1000000)
+	goflag.IntRange("n", *n, 0, 1000000)
+	goflag.IntRange("buffer", buffer, 0, 1000)
+	goflag.IntRange("take", *take, 0, 1000000)
 	if flag.NArg() > 0 {
-		fail("unexpected argument: %s", flag.Arg(0))
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
 	}
-	if broken.value != "" && *take == 0 {
+	if broken.Value() != "" && *take == 0 {
 		*take = 3
 	}
 	// Once the sink stops, the generator can still send take + 3 x buffer + 2
 	// values (the buffers, and one held by each middle stage): only with
 	// more to send is it sure to block.
-	if broken.value != "" && *n <= *take+3*buffer+2 {
-		fail("--break needs -n above --take + 3 x --buffer + 2 = %d: a value left to block on", *take+3*buffer+2)
+	if broken.Value() != "" && *n <= *take+3*buffer+2 {
+		goflag.Fail("--break needs -n above --take + 3 x --buffer + 2 = %d: a value left to block on", *take+3*buffer+2)
 	}
 
 	fmt.Printf("pipeline: generate 1..%d -> square -> add one -> sink (buffers of %d, sink takes %v per value)\n", *n, buffer, *delay)
@@ -119,7 +118,7 @@ func main() {
 	// Build the pipeline front to back: each stage's input is the output of
 	// the one before.
 	done := make(chan struct{})
-	out := stage(done, stage(done, gen(done, *n, broken.value != ""), square), addOne)
+	out := stage(done, stage(done, gen(done, *n, broken.Value() != ""), square), addOne)
 
 	// The sink. While it sleeps, the stages fill their buffers and then
 	// block on send: that is backpressure, and it stops the generator from
@@ -151,43 +150,3 @@ func main() {
 }
 
 // The command line, as common/flag.h has it in C.
-
-// mode is a flag given bare (the first mode) or as -break=MODE: flag_mode.
-type mode struct {
-	modes []string
-	value string // "" when off
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
-}
-
-// checkRange refuses a value outside min..max as flag_int_range does.
-func checkRange(name string, v, min, max int) {
-	if v < min || v > max {
-		fail("invalid value \"%d\" for flag -%s: must be %d..%d", v, name, min, max)
-	}
-}
-
-// fail is flag_fail: one line, the usage, exit 2, as flag.Parse on a bad flag.
-func fail(format string, a ...interface{}) {
-	fmt.Fprintf(os.Stderr, format+"\n", a...)
-	flag.Usage()
-	os.Exit(2)
-}

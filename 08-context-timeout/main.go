@@ -15,20 +15,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
-var broken = &mode{modes: []string{"sleep"}} // --break
+var broken *goflag.ModeValue // --break
 
 // slowOp does work that takes `work`, unless ctx is done first: it returns
 // nil when the work finished, or ctx.Err().
 func slowOp(ctx context.Context, work time.Duration) error {
-	if broken.value != "" {
+	if broken.Value() != "" {
 		time.Sleep(work) // WRONG: deaf to ctx, it runs to the end
 		return nil
 	}
@@ -183,22 +182,20 @@ func yes(b bool) string {
 	return "no"
 }
 
-// Go's flag package has no range for a duration: checked after parsing.
-func checkRange(name string, d time.Duration) {
-	if d < time.Microsecond || d > 10*time.Second {
-		fail("invalid value %q for flag -%s: must be 1us..10s", d.String(), name)
-	}
-}
-
 func main() {
 	timeout := flag.Duration("timeout", 50*time.Millisecond, "the deadline of each operation, 1us..10s")
 	work := flag.Duration("work", 200*time.Millisecond, "the time the slow operation takes, 1us..10s")
-	flag.Var(broken, "break", "the operation sleeps, deaf to its context")
+	broken = goflag.Mode("break", "sleep", "the operation sleeps, deaf to its context")
 	flag.Parse()
-	checkRange("timeout", *timeout)
-	checkRange("work", *work)
+	// Go's flag package has no range for a duration: checked after parsing.
+	if *timeout < time.Microsecond || *timeout > 10*time.Second {
+		goflag.Fail("invalid value %q for flag -timeout: must be 1us..10s", timeout.String())
+	}
+	if *work < time.Microsecond || *work > 10*time.Second {
+		goflag.Fail("invalid value %q for flag -work: must be 1us..10s", work.String())
+	}
 	if flag.NArg() > 0 {
-		fail("unexpected argument: %s", flag.Arg(0))
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
 	}
 
 	runWithTimeout("slow operation", *work, *timeout)
@@ -206,38 +203,4 @@ func main() {
 	cancelTree()
 	boundedDeadlines()
 	values()
-}
-
-// fail is common/flag.h's flag_fail: one line, the usage, exit 2.
-func fail(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-	flag.Usage()
-	os.Exit(2)
-}
-
-// mode is a flag given bare (the first mode) or as -break=MODE: a bool flag
-// with values, as common/flag.h's flag_mode.
-type mode struct {
-	modes []string
-	value string
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
 }

@@ -17,17 +17,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"gopatterns/common/gocause"
+	"gopatterns/common/goflag"
 )
 
 // Set by main before the first worker starts, then only read.
@@ -86,23 +85,22 @@ func main() {
 	workers := flag.Int("w", 3, "workers taking tasks")
 	flag.DurationVar(&work, "work", time.Second, "the time a task takes, 0..60s")
 	runFor := flag.Duration("duration", 0, "shut down after this long (0: no limit)")
-	broken := &mode{modes: []string{"nowait"}}
-	flag.Var(broken, "break", "exit on the signal, abandoning the tasks in hand")
+	broken := goflag.Mode("break", "nowait", "exit on the signal, abandoning the tasks in hand")
 	flag.Parse()
 	if *n < 0 || *n > 1000000 { // what flag_int_range checks in C
-		fail("invalid value \"%d\" for flag -n: must be 0..1000000", *n)
+		goflag.Fail("invalid value \"%d\" for flag -n: must be 0..1000000", *n)
 	}
 	if *workers < 1 || *workers > 100 {
-		fail("invalid value \"%d\" for flag -w: must be 1..100", *workers)
+		goflag.Fail("invalid value \"%d\" for flag -w: must be 1..100", *workers)
 	}
 	if work < 0 || work > 60*time.Second {
-		fail("invalid value %q for flag -work: must be 0..60s", work.String())
+		goflag.Fail("invalid value %q for flag -work: must be 0..60s", work.String())
 	}
 	if *runFor < 0 {
-		fail("invalid value %q for flag -duration: must not be negative", runFor.String())
+		goflag.Fail("invalid value %q for flag -duration: must not be negative", runFor.String())
 	}
 	if flag.NArg() > 0 {
-		fail("unexpected argument: %s", flag.Arg(0))
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
 	}
 	limit = int64(*n)
 
@@ -134,45 +132,11 @@ func main() {
 	// program at once.
 	stop()
 	fmt.Printf("shutdown: %s, finishing %d in-flight tasks\n", why, started.Load()-finished.Load())
-	if broken.value != "" {
+	if broken.Value() != "" {
 		// WRONG: returning now ends the process with the workers mid-task.
 		summary()
 		return
 	}
 	wg.Wait()
 	summary()
-}
-
-// fail is common/flag.h's flag_fail: one line, the usage, exit 2.
-func fail(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-	flag.Usage()
-	os.Exit(2)
-}
-
-// mode is a flag given bare (the first mode) or as -break=MODE: a bool flag
-// with values, as common/flag.h's flag_mode.
-type mode struct {
-	modes []string
-	value string
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
 }

@@ -14,50 +14,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"gopatterns/common/gocause"
+	"gopatterns/common/goflag"
 )
 
 type result struct {
 	id     int
 	worker int
 	failed bool
-}
-
-// mode is a flag given bare (its first mode) or as --break=MODE, as
-// flag_mode in C.
-type mode struct {
-	modes []string
-	value string
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
 }
 
 // The flags, then what everyone shares: main sets them all before the first
@@ -70,7 +42,7 @@ var (
 	failEvery    = flag.Int("fail-every", 7, "tasks whose id is a multiple of `K` fail (0: none)")
 	work         = flag.Duration("work", 500*time.Millisecond, "the time a task takes, at least 10ms")
 	limit        = flag.Duration("duration", 0, "stop after this long (0: no limit)")
-	broken       = &mode{modes: []string{"quit"}}
+	broken       = goflag.Mode("break", "quit", "workers quit on cancellation, dropping dispatched tasks")
 
 	run         *gocause.Context // cancelled by a signal, by --duration, or at the n-th task
 	nTaken      string           // the cause at the n-th task: "N tasks taken"
@@ -112,7 +84,7 @@ func worker(w int) {
 			run.Cancel(nTaken) // the run is over, as on Ctrl+C
 		}
 		time.Sleep(*work)
-		if broken.value != "" && run.Err() != nil {
+		if broken.Value() != "" && run.Err() != nil {
 			return // WRONG: this task is never reported, and what is left in jobs never taken
 		}
 		results <- result{id, w, *failEvery > 0 && id%*failEvery == 0}
@@ -127,36 +99,21 @@ func beginShutdown(stop func()) {
 	stop()
 }
 
-// fail is flag_fail in C: one line saying what is wrong, the usage, exit 2.
-func fail(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-	flag.Usage()
-	os.Exit(2)
-}
-
-// inRange is what flag_int_range checks in C.
-func inRange(name string, v, lo, hi int) {
-	if v < lo || v > hi {
-		fail("invalid value \"%d\" for flag -%s: must be %d..%d", v, name, lo, hi)
-	}
-}
-
 func main() {
-	flag.Var(broken, "break", "workers quit on cancellation, dropping dispatched tasks")
 	flag.Parse()
-	inRange("dispatchers", *ndispatchers, 1, 64)
-	inRange("w", *nworkers, 1, 256)
-	inRange("n", *n, 0, 1000000)
-	inRange("buffer", *buffer, 0, 100000)
-	inRange("fail-every", *failEvery, 0, 1000000)
+	goflag.IntRange("dispatchers", *ndispatchers, 1, 64)
+	goflag.IntRange("w", *nworkers, 1, 256)
+	goflag.IntRange("n", *n, 0, 1000000)
+	goflag.IntRange("buffer", *buffer, 0, 100000)
+	goflag.IntRange("fail-every", *failEvery, 0, 1000000)
 	if *work < 10*time.Millisecond {
-		fail("invalid value \"%v\" for flag -work: must be at least 10ms", *work)
+		goflag.Fail("invalid value \"%v\" for flag -work: must be at least 10ms", *work)
 	}
 	if *limit < 0 {
-		fail("invalid value \"%v\" for flag -duration: must not be negative", *limit)
+		goflag.Fail("invalid value \"%v\" for flag -duration: must not be negative", *limit)
 	}
 	if flag.NArg() > 0 {
-		fail("unexpected argument: %s", flag.Arg(0))
+		goflag.Fail("unexpected argument: %s", flag.Arg(0))
 	}
 
 	// The shutdown starts here: a signal cancels signals, and with it its

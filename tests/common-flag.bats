@@ -2,14 +2,16 @@
 # The flag package (common/flag.h): tests/test_flag.c registers one flag of
 # every kind and prints what it parsed. Each command line below has the
 # output Go's flag package gives for it; where Go is installed, the same
-# command line also runs through tests/flag_go (the same flags in Go) and the
-# two must agree byte for byte, usage and exit status included.
+# command line also runs through tests/flag_go (the same flags in Go, with
+# common/goflag for flag_mode and flag_int_range) and the two must agree byte
+# for byte, usage and exit status included.
 load test_helper
 
 setup_file() {
     if command -v go >/dev/null 2>&1; then
-        (cd "$BATS_TEST_DIRNAME/flag_go" && GOPROXY=off GOFLAGS=-mod=mod \
-            GOCACHE="$TOP/build/go/cache" go build -o "$BATS_FILE_TMPDIR/flag_go" .)
+        # A package of the module (gopatterns), as the lessons' twins: it uses common/goflag.
+        (cd "$TOP" && GOPROXY=off GOFLAGS=-mod=mod GOCACHE="$TOP/build/go/cache" \
+            GOPATH="$TOP/build/go/path" go build -o "$BATS_FILE_TMPDIR/flag_go" ./tests/flag_go)
     fi
 }
 

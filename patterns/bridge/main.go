@@ -10,13 +10,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 // orDone forwards in until in closes or done does (patterns/or-channel).
@@ -111,18 +110,17 @@ func main() {
 	n := flag.Int("n", 5, "inner channels")
 	per := flag.Int("per", 4, "values in each inner channel")
 	stopAfter := flag.Int("stop-after", 0, "the consumer stops after this many values and closes done (0: reads them all)")
-	mistake := &mode{modes: []string{"ignore-done"}}
-	flag.Var(mistake, "break", "read the inner channels ignoring done (the consumer then stops halfway)")
+	mistake := goflag.Mode("break", "ignore-done", "read the inner channels ignoring done (the consumer then stops halfway)")
 	flag.Parse()
-	check("n", *n, 1, 100000)
-	check("per", *per, 2, 1000)
-	check("stop-after", *stopAfter, 0, 100000000)
-	if mistake.value != "" && (*stopAfter == 0 || *stopAfter%*per == 0 || *stopAfter >= *n**per) {
+	goflag.IntRange("n", *n, 1, 100000)
+	goflag.IntRange("per", *per, 2, 1000)
+	goflag.IntRange("stop-after", *stopAfter, 0, 100000000)
+	if mistake.Value() != "" && (*stopAfter == 0 || *stopAfter%*per == 0 || *stopAfter >= *n**per) {
 		*stopAfter = (*n**per)/2 / *per * *per + 1 // inside an inner channel
 	}
 
 	done := make(chan struct{})
-	values := bridge(done, generate(done, *n, *per), mistake.value != "")
+	values := bridge(done, generate(done, *n, *per), mistake.Value() != "")
 	fmt.Printf("bridge: %d channels of %d values, read as one stream\n", *n, *per)
 
 	count, sum, inOrder := 0, 0, true
@@ -147,36 +145,4 @@ func main() {
 
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -15,10 +15,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 // The breaker, as gobreaker's CircuitBreaker.
@@ -279,18 +280,17 @@ func main() {
 	openFor := flag.Duration("open-for", 100*time.Millisecond, "how long the breaker stays open")
 	halfOpen := flag.Int("half-open", 3, "requests let through half-open; as many successes close it")
 	seed := flag.Int("seed", 1, "seed of the failures")
-	mistake := &mode{modes: []string{"no-breaker"}}
-	flag.Var(mistake, "break", "call the service without the breaker")
+	mistake := goflag.Mode("break", "no-breaker", "call the service without the breaker")
 	flag.Parse()
-	check("n", *n, 1, 100000)
-	check("trip-after", *tripAfter, 1, 1000)
-	check("half-open", *halfOpen, 1, 1000)
+	goflag.IntRange("n", *n, 1, 100000)
+	goflag.IntRange("trip-after", *tripAfter, 1, 1000)
+	goflag.IntRange("half-open", *halfOpen, 1, 1000)
 	if runFor <= 0 || runFor > time.Hour || *openFor <= 0 {
 		fmt.Fprintln(os.Stderr, "invalid duration or open-for: must be 0 < duration <= 1h, 0 < open-for")
 		flag.Usage()
 		os.Exit(2)
 	}
-	noBreaker = mistake.value != ""
+	noBreaker = mistake.Value() != ""
 
 	fmt.Printf("%d requests over %s; the service fails 90%% of calls from %s to %s (a failure takes %s), 2%% before and after\n",
 		*n, runFor, runFor/4, runFor*3/4, timeout)
@@ -330,36 +330,4 @@ func main() {
 	}
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

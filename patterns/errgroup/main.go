@@ -14,15 +14,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const (
@@ -95,18 +95,17 @@ func main() {
 	flag.IntVar(&limit, "limit", 3, "how many fetches run at once (SetLimit)")
 	flag.IntVar(&fail, "fail", 4, "the fetch that fails, after a tenth of its work (0: none)")
 	flag.DurationVar(&work, "work", 200*time.Millisecond, "the time a fetch takes")
-	mistake := &mode{modes: []string{"waitgroup"}}
-	flag.Var(mistake, "break", "run the fetches in plain goroutines with a WaitGroup: an error stops nobody")
+	mistake := goflag.Mode("break", "waitgroup", "run the fetches in plain goroutines with a WaitGroup: an error stops nobody")
 	flag.Parse()
-	inRange("n", n, 1, maxFetches)
-	inRange("limit", limit, 1, maxFetches)
-	inRange("fail", fail, 0, maxFetches)
+	goflag.IntRange("n", n, 1, maxFetches)
+	goflag.IntRange("limit", limit, 1, maxFetches)
+	goflag.IntRange("fail", fail, 0, maxFetches)
 	if fail > n {
 		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -fail: past the last fetch (-n %d)\n", fail, n)
 		flag.Usage()
 		os.Exit(2)
 	}
-	plain := mistake.value != ""
+	plain := mistake.Value() != ""
 	failure = fmt.Errorf("fetch %d: 503 Service Unavailable", fail)
 	firstErrorAt.Store(-1)
 	start = time.Now()
@@ -276,36 +275,4 @@ func (g *Group) SetLimit(n int) {
 		panic(fmt.Errorf("errgroup: modify limit while %v goroutines in the group are still active", len(g.sem)))
 	}
 	g.sem = make(chan struct{}, n)
-}
-
-// inRange is what C's flag_int_range checks, with its message.
-func inRange(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=waitgroup): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -9,15 +9,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const pulse = 0 // on the heartbeat channel: a pulse; any other value: unit N starts
@@ -105,14 +104,13 @@ func main() {
 		"the time between two pulses, 1ms..10s; the monitor's timeout is twice that")
 	stallAt := flag.Int("stall-at", 6, "the worker stalls before this unit, without a beat (0: never)")
 	runFor := flag.Duration("duration", 3*time.Second, "the monitor gives up after this long, 0..60s")
-	mistake := &mode{modes: []string{"no-timeout"}}
-	flag.Var(mistake, "break", "watch without a timeout: a stall goes unnoticed")
+	mistake := goflag.Mode("break", "no-timeout", "watch without a timeout: a stall goes unnoticed")
 	flag.Parse()
-	check("n", *n, 1, 1000)
-	check("stall-at", *stallAt, 0, 1000)
-	checkDuration("work", *work, 0, 10*time.Second)
-	checkDuration("interval", *interval, time.Millisecond, 10*time.Second)
-	checkDuration("duration", *runFor, 0, 60*time.Second)
+	goflag.IntRange("n", *n, 1, 1000)
+	goflag.IntRange("stall-at", *stallAt, 0, 1000)
+	goflag.DurationRange("work", *work, 0, 10*time.Second)
+	goflag.DurationRange("interval", *interval, time.Millisecond, 10*time.Second)
+	goflag.DurationRange("duration", *runFor, 0, 60*time.Second)
 
 	fmt.Printf("heartbeat: %d units of %s, a pulse every %s and a beat per unit; ", *n, *work, *interval)
 	if *stallAt >= 1 && *stallAt <= *n {
@@ -133,7 +131,7 @@ func main() {
 	lastBeat := time.Now() // before the timer starts: it never fires early
 	noBeat := time.NewTimer(timeout)
 	var timedOut <-chan time.Time = noBeat.C
-	if mistake.value != "" {
+	if mistake.Value() != "" {
 		timedOut = nil // WRONG: nothing notices a worker that has gone quiet
 	}
 	giveUp := time.After(*runFor)
@@ -196,46 +194,4 @@ monitor:
 		beats, pulses, verdict)
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// checkDuration is check for a duration, which Go's flag package does not
-// range-check: flag_fail in C.
-func checkDuration(name string, d, min, max time.Duration) {
-	if d < min || d > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%s\" for flag -%s: must be %s..%s\n", d, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -10,13 +10,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const replicas = 3
@@ -102,37 +102,13 @@ func goroutinesAtEnd() int {
 }
 
 func main() {
-	mistake := &mode{modes: []string{"send", "range", "ticker"}}
-	flag.Var(mistake, "break", "leave one leak unfixed: send, range or ticker")
+	mistake := goflag.Mode("break", "send|range|ticker", "leave one leak unfixed: send, range or ticker")
 	flag.Parse()
 
-	firstAnswer(mistake.value == "send")
-	rangeWithoutClose(mistake.value == "range")
-	forgottenTicker(mistake.value == "ticker")
+	firstAnswer(mistake.Value() == "send")
+	rangeWithoutClose(mistake.Value() == "range")
+	forgottenTicker(mistake.Value() == "ticker")
 
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

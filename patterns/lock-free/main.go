@@ -12,15 +12,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const (
@@ -294,14 +293,13 @@ func main() {
 	flag.IntVar(&workers, "w", 4, "goroutines in each part")
 	flag.IntVar(&n, "n", 100000, "operations per goroutine")
 	flag.IntVar(&slots, "slots", 1024, "slots of the ring")
-	mistake := &mode{modes: []string{"relaxed", "plain"}}
-	flag.Var(mistake, "break", "publish with relaxed order (in Go a plain flag), or count with a plain ++ (plain)")
+	mistake := goflag.Mode("break", "relaxed|plain", "publish with relaxed order (in Go a plain flag), or count with a plain ++ (plain)")
 	flag.Parse()
-	check("w", workers, 2, maxWorkers)
-	check("n", n, 1, 10000000)
-	check("slots", slots, 1, maxSlots)
-	relaxed = mistake.value == "relaxed"
-	plain = mistake.value == "plain"
+	goflag.IntRange("w", workers, 2, maxWorkers)
+	goflag.IntRange("n", n, 1, 10000000)
+	goflag.IntRange("slots", slots, 1, maxSlots)
+	relaxed = mistake.Value() == "relaxed"
+	plain = mistake.Value() == "plain"
 
 	runAll(count, workers)
 	want, got, how := int64(10*workers*n), twoSteps.Load(), "load+store"
@@ -356,36 +354,4 @@ func main() {
 
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

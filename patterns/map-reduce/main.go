@@ -12,7 +12,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -21,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const vocabulary = 10000 // words the text draws from
@@ -405,14 +406,13 @@ func main() {
 	reducers := flag.Int("reducers", 4, "reducers of map-reduce")
 	shards := flag.Int("shards", 16, "shards of the sharded map")
 	seed := flag.Int("seed", 1, "seed of the text")
-	mistake := &mode{modes: []string{"unlocked"}}
-	flag.Var(mistake, "break", "count into one shared map without its mutex")
+	mistake := goflag.Mode("break", "unlocked", "count into one shared map without its mutex")
 	flag.Parse()
-	check("n", *n, 1, 50000000)
-	check("w", *workers, 1, 64)
-	check("tasks", *ntasks, 1, 10000)
-	check("reducers", *reducers, 1, 64)
-	check("shards", *shards, 1, 1024)
+	goflag.IntRange("n", *n, 1, 50000000)
+	goflag.IntRange("w", *workers, 1, 64)
+	goflag.IntRange("tasks", *ntasks, 1, 10000)
+	goflag.IntRange("reducers", *reducers, 1, 64)
+	goflag.IntRange("shards", *shards, 1, 1024)
 
 	text := makeText(*n, uint64(*seed))
 	c := config{makeTasks(text, *ntasks), *workers, *reducers, *shards}
@@ -434,7 +434,7 @@ func main() {
 	var one time.Duration
 	wrong := 0
 	for v := single; v <= stealing; v++ {
-		if (mistake.value != "" && v == mutex) || (mistake.value == "" && v == unlocked) {
+		if (mistake.Value() != "" && v == mutex) || (mistake.Value() == "" && v == unlocked) {
 			continue
 		}
 		result, o := count(v, &c)
@@ -476,36 +476,4 @@ func main() {
 	if wrong > 0 {
 		os.Exit(1)
 	}
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

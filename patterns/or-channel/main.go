@@ -9,16 +9,15 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"reflect"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const stream = 1000 // values in the stream that or-done forwards
@@ -131,11 +130,10 @@ func main() {
 	n := flag.Int("n", 10, "channels to or together")
 	step := flag.Duration("step", 50*time.Millisecond, "the time between one channel's close and the next")
 	take := flag.Int("take", 5, "values to read through or-done before closing done")
-	mistake := &mode{modes: []string{"ignore-done"}}
-	flag.Var(mistake, "break", "forward with a range that ignores done")
+	mistake := goflag.Mode("break", "ignore-done", "forward with a range that ignores done")
 	flag.Parse()
-	check("n", *n, 1, 100)
-	check("take", *take, 1, stream-1)
+	goflag.IntRange("n", *n, 1, 100)
+	goflag.IntRange("take", *take, 1, stream-1)
 
 	// n channels, closed one step apart in a shuffled order: channel first
 	// closes first, each by a goroutine of its own.
@@ -168,7 +166,7 @@ func main() {
 
 	// or-done: read take values of a longer stream, then stop.
 	done := make(chan struct{})
-	values := orDone(done, numbers(stream), mistake.value != "")
+	values := orDone(done, numbers(stream), mistake.Value() != "")
 	sum := 0
 	for i := 0; i < *take; i++ {
 		v, ok := <-values
@@ -185,36 +183,4 @@ func main() {
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines of or: recursive %d, select 1\n", orGoroutines.Load())
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -11,15 +11,15 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const (
@@ -309,20 +309,19 @@ func main() {
 	size := flag.Int("size", 4096, "bytes of a pooled buffer")
 	keys := flag.Int("keys", 1000, "keys of the maps")
 	shards := flag.Int("shards", 16, "shards of the sharded map")
-	mistake := &mode{modes: []string{"put-early"}}
-	flag.Var(mistake, "break", "put each buffer back before its last use")
+	mistake := goflag.Mode("break", "put-early", "put each buffer back before its last use")
 	flag.Parse()
-	check("n", *n, 1, 100000000)
-	check("w", *w, 1, 64)
-	check("size", *size, message, 1<<20)
-	check("keys", *keys, 1, 10000000)
-	check("shards", *shards, 1, 1024)
+	goflag.IntRange("n", *n, 1, 100000000)
+	goflag.IntRange("w", *w, 1, 64)
+	goflag.IntRange("size", *size, message, 1<<20)
+	goflag.IntRange("keys", *keys, 1, 10000000)
+	goflag.IntRange("shards", *shards, 1, 1024)
 	if *keys < *w {
 		fmt.Fprintf(os.Stderr, "invalid value for flag -keys: must be at least -w (%d)\n", *w)
 		flag.Usage()
 		os.Exit(2)
 	}
-	putEarly := mistake.value != ""
+	putEarly := mistake.Value() != ""
 
 	fmt.Printf("sync.Pool: %d goroutines x %d gets and puts, %d-byte buffers\n", *w, *n, *size)
 	fmt.Printf("%-13s %-9s %-10s %-8s %s\n", "pool", "ns/op", "allocated", "reused", "in use after put")
@@ -353,36 +352,4 @@ func main() {
 	if inUse > 0 || wrong > 0 {
 		os.Exit(1)
 	}
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

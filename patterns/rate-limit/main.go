@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 // The clock the token bucket, the leaky bucket and the window read; the
@@ -459,13 +461,12 @@ func main() {
 	flag.IntVar(&rate, "rate", 5, "requests per second each limiter lets through")
 	flag.IntVar(&burst, "burst", 3, "requests the bursty limiter and the token bucket let through at once")
 	flag.DurationVar(&timeout, "timeout", 10*time.Second, "how long a request waits for the token bucket before it gives up")
-	mistake := &mode{modes: []string{"per-request"}}
-	flag.Var(mistake, "break", "make a limiter in each request instead of one for all: it limits nothing")
+	mistake := goflag.Mode("break", "per-request", "make a limiter in each request instead of one for all: it limits nothing")
 	flag.Parse()
-	inRange("n", n, 1, maxRequests)
-	inRange("rate", rate, 1, 1000)
-	inRange("burst", burst, 1, maxRequests)
-	perRequest = mistake.value != ""
+	goflag.IntRange("n", n, 1, maxRequests)
+	goflag.IntRange("rate", rate, 1, 1000)
+	goflag.IntRange("burst", burst, 1, maxRequests)
+	perRequest = mistake.Value() != ""
 	every = time.Second / time.Duration(rate)
 	fmt.Printf("a burst of %d requests at once into each limiter: %d/s, burst %d\n", n, rate, burst)
 
@@ -516,36 +517,4 @@ func main() {
 	if blown > 0 {
 		os.Exit(1)
 	}
-}
-
-// inRange is what C's flag_int_range checks, with its message.
-func inRange(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=per-request): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -10,16 +10,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 var (
@@ -122,17 +122,16 @@ func main() {
 	replicas := flag.Int("replicas", 3, "replicas of each request")
 	hedge := flag.Duration("hedge", 10*time.Millisecond, "hedged: the delay before the next copy")
 	seed := flag.Int("seed", 1, "seed of the replicas' latencies")
-	mistake := &mode{modes: []string{"ignore-context"}}
-	flag.Var(mistake, "break", "replicas ignore their context and work to the end")
+	mistake := goflag.Mode("break", "ignore-context", "replicas ignore their context and work to the end")
 	flag.Parse()
-	check("n", *requests, 1, 10000)
-	check("replicas", *replicas, 2, 16)
+	goflag.IntRange("n", *requests, 1, 10000)
+	goflag.IntRange("replicas", *replicas, 2, 16)
 	if *hedge <= 0 {
 		fmt.Fprintln(os.Stderr, "invalid value for flag -hedge: must be more than 0")
 		flag.Usage()
 		os.Exit(2)
 	}
-	ignoreContext = mistake.value != ""
+	ignoreContext = mistake.Value() != ""
 
 	latencies := make([][]time.Duration, *requests)
 	state := uint64(*seed)
@@ -151,36 +150,4 @@ func main() {
 	run("hedged", latencies, *replicas, *hedge)
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

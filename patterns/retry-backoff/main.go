@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const attemptsMax = 20 // the largest -attempts
@@ -216,19 +218,18 @@ func main() {
 	flag.DurationVar(&timeout, "timeout", 500*time.Millisecond, "each job's deadline")
 	flag.DurationVar(&work, "work", 2*time.Millisecond, "the time a call that succeeds takes")
 	seed := flag.Int("seed", 1, "seed of the failures and of the jitter")
-	mistake := &mode{modes: []string{"no-backoff", "no-key"}}
-	flag.Var(mistake, "break", "retry at once (no-backoff), or do without the idempotency key (no-key)")
+	mistake := goflag.Mode("break", "no-backoff|no-key", "retry at once (no-backoff), or do without the idempotency key (no-key)")
 	flag.Parse()
-	check("n", *n, 1, 10000)
-	check("w", *workers, 1, 100)
-	check("attempts", maxAttempts, 1, attemptsMax)
+	goflag.IntRange("n", *n, 1, 10000)
+	goflag.IntRange("w", *workers, 1, 100)
+	goflag.IntRange("attempts", maxAttempts, 1, attemptsMax)
 	if baseWait <= 0 || maxWait < baseWait || timeout <= 0 {
 		fmt.Fprintln(os.Stderr, "invalid backoff or timeout: must be 0 < backoff <= max-backoff, 0 < timeout")
 		flag.Usage()
 		os.Exit(2)
 	}
-	noBackoff = mistake.value == "no-backoff"
-	noKey = mistake.value == "no-key"
+	noBackoff = mistake.Value() == "no-backoff"
+	noKey = mistake.Value() == "no-key"
 
 	// The queue, filled before the workers start: at least once, so one job
 	// in five is delivered twice, right after itself.
@@ -331,36 +332,4 @@ func main() {
 	}
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

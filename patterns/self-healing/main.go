@@ -9,14 +9,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 type result struct {
@@ -163,14 +162,13 @@ func main() {
 		"the steward restarts a ward after this long without a beat, 2ms..10s")
 	flag.IntVar(&w.stallEvery, "stall-every", 7, "each ward stalls after this many items (0: never)")
 	runFor := flag.Duration("duration", 3*time.Second, "main stops everything after this long, 0..60s")
-	mistake := &mode{modes: []string{"no-watch"}}
-	flag.Var(mistake, "break", "a steward that does not watch the heartbeat: a stalled ward stays stalled")
+	mistake := goflag.Mode("break", "no-watch", "a steward that does not watch the heartbeat: a stalled ward stays stalled")
 	flag.Parse()
-	check("n", w.n, 1, 10000)
-	check("stall-every", w.stallEvery, 0, 10000)
-	checkDuration("work", w.itemTime, 0, 10*time.Second)
-	checkDuration("timeout", *timeout, 2*time.Millisecond, 10*time.Second)
-	checkDuration("duration", *runFor, 0, 60*time.Second)
+	goflag.IntRange("n", w.n, 1, 10000)
+	goflag.IntRange("stall-every", w.stallEvery, 0, 10000)
+	goflag.DurationRange("work", w.itemTime, 0, 10*time.Second)
+	goflag.DurationRange("timeout", *timeout, 2*time.Millisecond, 10*time.Second)
+	goflag.DurationRange("duration", *runFor, 0, 60*time.Second)
 
 	fmt.Printf("self-healing: %d items of %s; a ward silent for %s is restarted; ", w.n, w.itemTime, *timeout)
 	if w.stallEvery > 0 {
@@ -182,7 +180,7 @@ func main() {
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	w.results = make(chan result)
-	s := &steward{work: w, done: done, timeout: *timeout, watch: mistake.value == ""}
+	s := &steward{work: w, done: done, timeout: *timeout, watch: mistake.Value() == ""}
 	wg.Add(1)
 	go s.run(&wg)
 
@@ -233,46 +231,4 @@ results:
 	fmt.Printf("; wards started: %d, restarts: %d\n", s.wards, s.wards-1)
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// checkDuration is check for a duration, which Go's flag package does not
-// range-check: flag_fail in C.
-func checkDuration(name string, d, min, max time.Duration) {
-	if d < min || d > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%s\" for flag -%s: must be %s..%s\n", d, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -14,15 +14,15 @@ package main
 import (
 	"container/list"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 const maxWorkers = 64
@@ -375,20 +375,19 @@ func main() {
 	workers := flag.Int("w", 4, "goroutines meeting at the barrier")
 	phases := flag.Int("phases", 20, "phases of work between barriers")
 	flag.DurationVar(&work, "work", 2*time.Millisecond, "the time a job or a phase's step takes")
-	mistake := &mode{modes: []string{"no-generation"}}
-	flag.Var(mistake, "break", "meet at a barrier with no generation count")
+	mistake := goflag.Mode("break", "no-generation", "meet at a barrier with no generation count")
 	flag.Parse()
-	check("n", *n, 1, 10000)
-	check("limit", *limit, 1, 1000)
-	check("capacity", *capacity, 4, 1000)
-	check("w", *workers, 2, maxWorkers)
-	check("phases", *phases, 2, 1000)
+	goflag.IntRange("n", *n, 1, 10000)
+	goflag.IntRange("limit", *limit, 1, 1000)
+	goflag.IntRange("capacity", *capacity, 4, 1000)
+	goflag.IntRange("w", *workers, 2, maxWorkers)
+	goflag.IntRange("phases", *phases, 2, 1000)
 	if work < 0 {
 		fmt.Fprintln(os.Stderr, "invalid value for flag -work: must not be negative")
 		flag.Usage()
 		os.Exit(2)
 	}
-	noGeneration = mistake.value != ""
+	noGeneration = mistake.Value() != ""
 
 	places = make(chan struct{}, *limit)
 	var wg sync.WaitGroup
@@ -408,36 +407,4 @@ func main() {
 	if !phasesOK {
 		os.Exit(1)
 	}
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

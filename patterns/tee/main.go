@@ -10,14 +10,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
+
+	"gopatterns/common/goflag"
 )
 
 // numbers is a stream of the values 1..n that knows nothing of done, as a
@@ -119,17 +118,16 @@ func goroutinesAtEnd() int {
 func main() {
 	n := flag.Int("n", 10, "values to tee")
 	stopAfter := flag.Int("stop-after", 0, "reader 2 stops after this many values and closes done (0: reads them all)")
-	mistake := &mode{modes: []string{"ignore-done"}}
-	flag.Var(mistake, "break", "tee without or-done, ignoring done (reader 2 then stops halfway)")
+	mistake := goflag.Mode("break", "ignore-done", "tee without or-done, ignoring done (reader 2 then stops halfway)")
 	flag.Parse()
-	check("n", *n, 1, 1000000)
-	check("stop-after", *stopAfter, 0, 1000000)
-	if mistake.value != "" && *stopAfter == 0 {
+	goflag.IntRange("n", *n, 1, 1000000)
+	goflag.IntRange("stop-after", *stopAfter, 0, 1000000)
+	if mistake.Value() != "" && *stopAfter == 0 {
 		*stopAfter = (*n + 1) / 2 // the break needs a reader that leaves
 	}
 
 	done := make(chan struct{})
-	out1, out2 := tee(done, numbers(*n), mistake.value != "")
+	out1, out2 := tee(done, numbers(*n), mistake.Value() != "")
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go consume(1, out1, done, 0, &wg)
@@ -138,36 +136,4 @@ func main() {
 
 	left := goroutinesAtEnd()
 	fmt.Printf("goroutines at the end: %d (main and %d leaked)\n", left, left-1)
-}
-
-// check exits as flag.Parse does when a flag's value is out of its range.
-func check(name string, v, min, max int) {
-	if v < min || v > max {
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -%s: must be %d..%d\n", v, name, min, max)
-		flag.Usage()
-		os.Exit(2)
-	}
-}
-
-// mode is a flag given bare (-break: the first mode) or with a value
-// (-break=MODE): a flag.Value whose IsBoolFlag is true.
-type mode struct {
-	modes []string
-	value string // "": off
-}
-
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) String() string   { return m.value }
-func (m *mode) Set(s string) error {
-	switch {
-	case s == "false":
-		m.value = ""
-	case s == "true":
-		m.value = m.modes[0]
-	case strings.Contains("|"+strings.Join(m.modes, "|")+"|", "|"+s+"|"):
-		m.value = s
-	default:
-		return errors.New("must be one of " + strings.Join(m.modes, "|"))
-	}
-	return nil
 }

@@ -1,41 +1,15 @@
 // The Go twin of tests/test_flag.c: the same flags through Go's own flag
-// package, so that common-flag.bats can compare the two line for line.
+// package and common/goflag (flag_mode, flag_int_range), so that
+// common-flag.bats can compare the two line for line.
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"time"
+
+	"gopatterns/common/goflag"
 )
-
-// mode is a flag given bare (the first mode) or as -break=MODE.
-type mode struct {
-	modes []string
-	value string
-}
-
-func (m *mode) String() string   { return m.value }
-func (m *mode) IsBoolFlag() bool { return true }
-func (m *mode) Set(s string) error {
-	switch s {
-	case "true":
-		m.value = m.modes[0]
-		return nil
-	case "false":
-		m.value = ""
-		return nil
-	}
-	for _, x := range m.modes {
-		if s == x {
-			m.value = s
-			return nil
-		}
-	}
-	return errors.New("must be one of " + strings.Join(m.modes, "|"))
-}
 
 func main() {
 	n := flag.Int("n", 20, "jobs to run")
@@ -45,15 +19,10 @@ func main() {
 	work := flag.Duration("work", time.Millisecond, "the time a task takes")
 	timeout := flag.Duration("timeout", 0, "give up after `limit` (0: never)")
 	name := flag.String("name", "pool", "a name\nover two lines")
-	brk := &mode{modes: []string{"share", "nowait"}}
-	flag.Var(brk, "break", "show the classic mistake: share or nowait")
+	brk := goflag.Mode("break", "share|nowait", "show the classic mistake: share or nowait")
 	flag.Parse()
-	if *w < 1 || *w > 1000 { // what flag_int_range checks in C
-		fmt.Fprintf(os.Stderr, "invalid value \"%d\" for flag -w: must be 1..1000\n", *w)
-		flag.Usage()
-		os.Exit(2)
-	}
-	b := brk.value
+	goflag.IntRange("w", *w, 1, 1000) // what flag_int_range checks in C
+	b := brk.Value()
 	if b == "" {
 		b = "off"
 	}

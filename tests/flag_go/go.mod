@@ -1,3 +1,0 @@
-module flagtwin
-
-go 1.19
