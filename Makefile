@@ -56,9 +56,9 @@ BATS_FLAGS ?=
 # builds, build/go/race the ones with Go's race detector (what TSan is to C).
 GOTOOL ?= go
 # What the twins share is in packages of the module, each with its own go
-# test: common/goflag (flag.h's additions) and common/gocause (Go 1.21's
-# context causes, which Go 1.19 lacks).
-GO_PKG_SRC := $(filter-out %_test.go,$(wildcard common/goflag/*.go common/gocause/*.go))
+# test: common/goflag (flag.h's additions), common/gocause (Go 1.21's
+# context causes, which Go 1.19 lacks) and common/gostream (stream.h).
+GO_PKG_SRC := $(filter-out %_test.go,$(wildcard common/goflag/*.go common/gocause/*.go common/gostream/*.go))
 GO_LESSONS := $(patsubst %/main.go,%,$(wildcard [0-9][0-9]-*/main.go patterns/*/main.go))
 GOENV := GOPROXY=off GOFLAGS=-mod=mod GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path
 GO_BIN := $(GO_LESSONS:%=build/go/bin/%)
@@ -90,7 +90,7 @@ help:
 	@echo "  make run/05-worker-pool    build and run one lesson; flags with ARGS=\"...\"; GO=1: its Go twin"
 	@echo "  make test                  install the test tools if missing, run the Bats suite (C and Go)"
 	@echo "  make test/05-worker-pool   the tests of one lesson, on the C and on the Go"
-	@echo "  make go-unit               the Go packages' own tests (common/goflag, common/gocause)"
+	@echo "  make go-unit               the Go packages' own tests (common/goflag, gocause, gostream)"
 	@echo "  make practice/05-worker-pool  write 05-worker-pool/practice.c: main.c with its key lines to fill in"
 	@echo "  make try/05-worker-pool    build your practice.c and run the lesson's tests on it"
 	@echo "  make check                 formatting, the suite under ThreadSanitizer, then ASan+UBSan,"
@@ -116,11 +116,11 @@ endif
 
 go-twins: $(GO_BIN) $(GO_RACE_BIN)
 
-# The Go packages' own tests (common/goflag; common/gocause under the race
-# detector, since it is all locks and goroutines).
+# The Go packages' own tests (common/goflag; common/gocause and
+# common/gostream under the race detector: they are goroutines and locks).
 go-unit:
 	$(GOENV) $(GOTOOL) test ./common/goflag
-	$(GOENV) $(GOTOOL) test -race ./common/gocause
+	$(GOENV) $(GOTOOL) test -race ./common/gocause ./common/gostream
 
 build/go/bin/%: %/main.go go.mod $(GO_PKG_SRC)
 	@mkdir -p $(@D)

@@ -16,30 +16,8 @@ import (
 	"time"
 
 	"gopatterns/common/goflag"
+	"gopatterns/common/gostream"
 )
-
-// orDone forwards in until in closes or done does (patterns/or-channel).
-func orDone(done <-chan struct{}, in <-chan int) <-chan int {
-	out := make(chan int)
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-done:
-				return
-			case v, ok := <-in:
-				if !ok {
-					return
-				}
-				select {
-				case out <- v:
-				case <-done:
-				}
-			}
-		}
-	}()
-	return out
-}
 
 // generate sends n channels, the i-th holding the values (i-1)*per+1 ..
 // i*per, until done is closed.
@@ -85,7 +63,7 @@ func bridge(done <-chan struct{}, chans <-chan (<-chan int), ignoreDone bool) <-
 				}
 				continue
 			}
-			for v := range orDone(done, inner) {
+			for v := range gostream.OrDone(done, inner) {
 				select {
 				case out <- v:
 				case <-done:

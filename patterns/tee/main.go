@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"gopatterns/common/goflag"
+	"gopatterns/common/gostream"
 )
 
 // numbers is a stream of the values 1..n that knows nothing of done, as a
@@ -28,29 +29,6 @@ func numbers(n int) <-chan int {
 	}
 	close(c)
 	return c
-}
-
-// orDone forwards in until in closes or done does (patterns/or-channel).
-func orDone(done <-chan struct{}, in <-chan int) <-chan int {
-	out := make(chan int)
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-done:
-				return
-			case v, ok := <-in:
-				if !ok {
-					return
-				}
-				select {
-				case out <- v:
-				case <-done:
-				}
-			}
-		}
-	}()
-	return out
 }
 
 // tee returns two channels that each receive every value of in.
@@ -66,7 +44,7 @@ func tee(done <-chan struct{}, in <-chan int, ignoreDone bool) (<-chan int, <-ch
 			}
 			return
 		}
-		for v := range orDone(done, in) {
+		for v := range gostream.OrDone(done, in) {
 			var out1, out2 = out1, out2 // shadowed: set to nil once sent
 			for i := 0; i < 2; i++ {
 				select {
