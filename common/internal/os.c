@@ -16,16 +16,31 @@
 uint32_t rt_ncpu = 1;
 
 typedef int create_fn(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-static _Atomic(create_fn *) libc_pthread_create;
+static _Atomic(create_fn *) libc_pthread_create; /* or a sanitizer's, in front of it */
 
-/* The definition after ours in the lookup order: libc's, or a sanitizer's
- * interceptor in front of it (which must see every thread start). Looked up
+/* The pthread_create that go.c's hides: a sanitizer's interceptor, which
+ * must see every thread start, if one is linked in, else libc's. A sanitizer
+ * runtime linked statically (clang's) makes its pthread_create a weak alias
+ * of __interceptor_pthread_create (___interceptor_ from LLVM 17), which our
+ * strong definition overrides, so that is the name to ask for; a shared one
+ * (gcc's libtsan.so) is also the next pthread_create after ours. Looked up
  * on first use, since a constructor of another library may make a thread
  * before ours run; two threads looking it up at once find the same. */
+static create_fn *find_pthread_create(void) {
+    static const char *const names[] = {"__interceptor_pthread_create",
+                                        "___interceptor_pthread_create"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        create_fn *f = (create_fn *)dlsym(RTLD_DEFAULT, names[i]);
+        if (f)
+            return f;
+    }
+    return (create_fn *)dlsym(RTLD_NEXT, "pthread_create");
+}
+
 int rt_thread_create(pthread_t *tid, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
     create_fn *create = atomic_load_explicit(&libc_pthread_create, memory_order_acquire);
     if (!create) {
-        create = (create_fn *)dlsym(RTLD_NEXT, "pthread_create");
+        create = find_pthread_create();
         if (!create)
             return EAGAIN;
         atomic_store_explicit(&libc_pthread_create, create, memory_order_release);
