@@ -125,14 +125,24 @@ __attribute__((constructor(102))) static void runtime_init(void) {
         atexit(leak_check_at_exit);
 }
 
+/* A record for a thread not made by go(), counted in from now on. */
+static struct g *foreign_begin(void) {
+    struct g *g = g_alloc();
+    g->goid = atomic_fetch_add(&next_goid, 1);
+    goroutine_begin();
+    return g;
+}
+
+/* Makes g the calling thread's record until the thread exits. */
+static void foreign_adopt(struct g *g) {
+    current = g;
+    rt_goid = g->goid;
+    count_out_at_exit(g);
+}
+
 struct g *g_current(void) {
-    if (!current) {
-        /* A thread made with pthread_create: count it in until it exits. */
-        current = g_alloc();
-        current->goid = rt_goid = atomic_fetch_add(&next_goid, 1);
-        goroutine_begin();
-        count_out_at_exit(current);
-    }
+    if (!current) /* a thread made without our pthread_create */
+        foreign_adopt(foreign_begin());
     return current;
 }
 
@@ -142,7 +152,7 @@ struct g *g_current(void) {
  * So common/ defines pthread_create: the creator counts the thread in before
  * it exists, its record is ready when it starts, and foreign_exit counts it
  * out when it ends (return, pthread_exit or cancellation). The runtime's own
- * threads are made with rt_thread_create, libc's, and are not counted. */
+ * threads are made with rt_thread_create, the real one, and are not counted. */
 struct thread_start {
     void *(*fn)(void *);
     void *arg;
@@ -152,9 +162,7 @@ struct thread_start {
 static void *thread_main(void *p) {
     struct thread_start start = *(struct thread_start *)p;
     free(p);
-    current = start.g;
-    rt_goid = start.g->goid;
-    count_out_at_exit(current);
+    foreign_adopt(start.g);
     return start.fn(start.arg);
 }
 
@@ -165,9 +173,7 @@ int pthread_create(pthread_t *restrict tid, const pthread_attr_t *restrict attr,
         return EAGAIN;
     start->fn = fn;
     start->arg = arg;
-    start->g = g_alloc();
-    start->g->goid = atomic_fetch_add(&next_goid, 1);
-    goroutine_begin();
+    start->g = foreign_begin(); /* counted in before the thread exists */
     int err = rt_thread_create(tid, attr, thread_main, start);
     if (err != 0) {
         g_release(start->g);

@@ -103,7 +103,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 }
 
 @test "09-graceful-shutdown: a signal during a run with --duration and -n: the cause is the signal's" {
-    # run is then ctx_with_timeout_cause (in Go, withTimeoutCause) under the
+    # run is then ctx_with_timeout_cause (in Go, gocause.WithTimeoutCause) under the
     # signal context: the parent's cause reaches it, and -n's never comes.
     start -w 4 --work 20ms --duration 1h -n 1000000
     wait_for_line "$out" ' task [0-9]+ finished$' 10

@@ -5,7 +5,8 @@
 # gives the run's cause: "interrupt signal received" (SIGINT), "terminated
 # signal received" (SIGTERM), "time is up" (--duration), "N tasks taken"
 # (-n), whichever came first. With the defaults it runs until a signal, at a
-# pace a person can read, and `make run` in a real terminal shows it (tmux). --break always loses tasks, and says so.
+# pace a person can read, and `make run` in a real terminal shows it (tmux).
+# --break always loses tasks, and says so.
 
 load test_helper
 
@@ -223,7 +224,7 @@ run_counted() {
 
 @test "10-mini-project: --duration and -n together: the first to come is the cause" {
     # 10ms tasks on 3 workers: a million take far more than 300ms, and 10
-    # far less than an hour. run is ctx_with_timeout_cause (withTimeoutCause).
+    # far less than an hour. run is ctx_with_timeout_cause (gocause.WithTimeoutCause).
     run_bounded 10 "$BIN/10-mini-project" --duration 300ms -n 1000000 --work 10ms
     assert_success
     printf '%s\n' "$output" >"$out"

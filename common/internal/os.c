@@ -1,7 +1,7 @@
-/* os.c: futex waits, libc's pthread_create, and the count of cores.
+/* os.c: futex waits, the real pthread_create, and the count of cores.
  *
  * Invariants: rt_ncpu >= 1, written once before main and read-only after.
- * libc_pthread_create, once set, never changes.
+ * real_pthread_create, once set, never changes.
  *
  * Locking order: none; a futex wait holds no lock of common/ (its callers let
  * go of theirs first).
@@ -16,7 +16,7 @@
 uint32_t rt_ncpu = 1;
 
 typedef int create_fn(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-static _Atomic(create_fn *) libc_pthread_create; /* or a sanitizer's, in front of it */
+static _Atomic(create_fn *) real_pthread_create; /* libc's, or a sanitizer's in front of it */
 
 /* The pthread_create that go.c's hides: a sanitizer's interceptor, which
  * must see every thread start, if one is linked in, else libc's. A sanitizer
@@ -38,12 +38,12 @@ static create_fn *find_pthread_create(void) {
 }
 
 int rt_thread_create(pthread_t *tid, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
-    create_fn *create = atomic_load_explicit(&libc_pthread_create, memory_order_acquire);
+    create_fn *create = atomic_load_explicit(&real_pthread_create, memory_order_acquire);
     if (!create) {
         create = find_pthread_create();
         if (!create)
             return EAGAIN;
-        atomic_store_explicit(&libc_pthread_create, create, memory_order_release);
+        atomic_store_explicit(&real_pthread_create, create, memory_order_release);
     }
     return create(tid, attr, fn, arg);
 }

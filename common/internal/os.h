@@ -8,7 +8,8 @@
  * - futex_wake(addr) wakes one thread sleeping on addr, if any; waking nobody
  *   is harmless, so a waker may call it on a word it no longer has a reason
  *   to touch (a spurious wake for whoever sleeps there now).
- * - rt_thread_create is libc's pthread_create, for the runtime's own threads
+ * - rt_thread_create is the real pthread_create (libc's, or a sanitizer's
+ *   interceptor in front of it), for the runtime's own threads
  *   (goroutines, the timer and signal threads) and a test harness's: go.c
  *   defines pthread_create for the program, to count its threads as
  *   goroutines, and the runtime's threads must not be counted so.
