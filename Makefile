@@ -47,7 +47,12 @@ TSAN_BUILD := build/$(if $(filter cc,$(CCNAME)),,$(CCNAME)-)thread
 export TSAN_BIN := $(CURDIR)/$(TSAN_BUILD)/bin
 export SAN
 
+# Bats runs tests side by side (GNU parallel, which make deps installs): most
+# wait on a timer or a child, so one more job than cores keeps both busy.
+# BATS_JOBS=1 runs them one at a time.
+BATS_JOBS ?= $(shell echo $$(($$(nproc) + 1)))
 BATS_FLAGS ?=
+BATS_RUN = bats $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_FLAGS)
 
 # The Go twins: LESSON/main.go, one module (go.mod) for the whole tree, built
 # from the file (go refuses a package directory that holds C files without cgo),
@@ -157,26 +162,32 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
 deps:
 	@tests/install-deps.sh
 
-# The C suite first; then, where Go is installed (make deps installs it), the
-# lessons' files again on the Go twins. Under a sanitizer (make check) only
-# the C runs again: the Go binaries would not change.
-test: deps all
-	@$(MAKE) --no-print-directory SAN=thread exercises >/dev/null
-	bats $(BATS_FLAGS) -r --filter-tags '!stress' tests/
+# Everything is built first, one compiler per core; then the C suite; then,
+# where Go is installed (make deps installs it), the lessons' files again on
+# the Go twins. Under a sanitizer (make check) only the C runs again: the Go
+# binaries would not change.
+NPROC := $(shell nproc)
+test: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) SAN=thread exercises >/dev/null
 ifeq ($(HAVE_GO),yes)
-	@if [ -z "$(SAN)" ]; then $(MAKE) --no-print-directory go-twins go-unit && \
-		$(GO_TEST_ENV) bats $(BATS_FLAGS) --filter-tags '!stress' $(LESSON_BATS); fi
+	@if [ -z "$(SAN)" ]; then $(MAKE) --no-print-directory -j$(NPROC) go-twins && \
+		$(MAKE) --no-print-directory go-unit; fi
+endif
+	$(BATS_RUN) -r --filter-tags '!stress' tests/
+ifeq ($(HAVE_GO),yes)
+	@if [ -z "$(SAN)" ]; then $(GO_TEST_ENV) $(BATS_RUN) --filter-tags '!stress' $(LESSON_BATS); fi
 endif
 
 # One lesson's tests: make test/05-worker-pool, make test/patterns/tee. The
 # test programs too: a lab lesson may have one of its own (test_rate_limit).
 test/%: deps $(BUILD)/bin/% $(LIB) tests
 	@$(MAKE) --no-print-directory SAN=thread $(TSAN_BUILD)/bin/$* >/dev/null
-	bats $(BATS_FLAGS) --filter-tags '!stress' tests/$*.bats
+	$(BATS_RUN) --filter-tags '!stress' tests/$*.bats
 ifeq ($(HAVE_GO),yes)
 	@if [ -z "$(SAN)" ] && [ -f $*/main.go ]; then \
 		$(MAKE) --no-print-directory build/go/bin/$* build/go/race/$* && \
-		$(GO_TEST_ENV) bats $(BATS_FLAGS) --filter-tags '!stress' tests/$*.bats; fi
+		$(GO_TEST_ENV) $(BATS_RUN) --filter-tags '!stress' tests/$*.bats; fi
 endif
 
 # Practice: main.c with the lines between its practice markers replaced by a
@@ -196,7 +207,7 @@ try/%: $(LIB) deps
 	$(CC) $(PRACTICE_CFLAGS) $*/practice.c $(LIB) -o $(BUILD)/practice/$* $(LDLIBS)
 	@$(MAKE) --no-print-directory SAN=thread practice-tsan/$*
 	BIN=$(CURDIR)/$(BUILD)/practice TSAN_BIN=$(CURDIR)/$(TSAN_BUILD)/practice \
-		bats $(BATS_FLAGS) --filter-tags '!stress' tests/$*.bats
+		$(BATS_RUN) --filter-tags '!stress' tests/$*.bats
 
 practice-tsan/%:
 	$(CC) $(PRACTICE_CFLAGS) $*/practice.c $(LIB) -o $(BUILD)/practice/$* $(LDLIBS)

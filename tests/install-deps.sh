@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Bats with bats-support
-# and bats-assert, Go (the lessons' twins run the same tests), tmux (a test
+# and bats-assert, GNU parallel (Bats runs tests side by side with it), Go (the lessons' twins run the same tests), tmux (a test
 # drives a lesson in a real terminal), and valgrind, clang and clang-format
 # (for `make check`). On Debian or Ubuntu it uses
 # apt-get (as root, or through sudo); elsewhere it says what to install.
@@ -17,6 +17,7 @@ have_lib() {
 }
 have_lib bats-support || need+=(bats-support)
 have_lib bats-assert || need+=(bats-assert)
+command -v parallel >/dev/null 2>&1 || need+=(parallel)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)

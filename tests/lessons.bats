@@ -19,27 +19,32 @@ lessons() {
 }
 
 @test "lessons: each README is in the template, in order, with a Next line" {
-    local l h at prev
-    for l in $(lessons); do
-        prev=0
-        for h in "## The Go" "## The C" "## Run it" "## Sample output" "## Break it" "## Experiments" \
-            "## Further reading"; do
-            at=$(grep -n -m1 -Fx -- "$h" "$TOP/$l/README.md" | cut -d: -f1)
-            [ -n "$at" ] && [ "$at" -gt "$prev" ] || { echo "$l/README.md: no '$h' after line $prev"; return 1; }
-            prev=$at
-        done
-        grep -q '^Next: ' "$TOP/$l/README.md" || { echo "$l/README.md: no 'Next: ' line"; return 1; }
-        grep -q '<details>' "$TOP/$l/README.md" || { echo "$l/README.md: no answer in <details>"; return 1; }
-    done
+    cd "$TOP"
+    # One awk over every README (a shell loop under Bats' trap costs seconds).
+    # shellcheck disable=SC2046 # one word per lesson
+    run awk '
+        BEGIN { n = split("## The Go|## The C|## Run it|## Sample output|## Break it|## Experiments|" \
+                          "## Further reading", head, "|") }
+        function done_file() {
+            if (at <= n) print file ": no \"" head[at] "\" in its place"
+            if (!next_line) print file ": no \"Next: \" line"
+            if (!details) print file ": no answer in <details>"
+        }
+        FNR == 1 { if (NR > 1) done_file(); file = FILENAME; at = 1; next_line = 0; details = 0 }
+        at <= n && $0 == head[at] { at++ }
+        /^Next: / { next_line = 1 }
+        /<details>/ { details = 1 }
+        END { done_file() }
+    ' $(for l in $(lessons); do echo "$l/README.md"; done)
+    assert_success
+    assert_output ""
 }
 
 @test "lessons: every Go block of a README is in main.go, every C block in main.c" {
-    local l bad=0
-    for l in $(lessons); do
-        "$TOP/tests/quoted.py" "$TOP/$l/README.md" "$TOP/$l/main.go" go || bad=1
-        "$TOP/tests/quoted.py" "$TOP/$l/README.md" "$TOP/$l/main.c" c || bad=1
-    done
-    [ "$bad" -eq 0 ]
+    cd "$TOP"
+    # shellcheck disable=SC2046 # one word per lesson
+    run tests/quoted.py $(lessons)
+    assert_success
 }
 
 @test "lessons: the Go twins are gofmt-clean and go vet finds nothing" {
@@ -68,24 +73,37 @@ lessons() {
 @test "lessons: practice files: filled, each is main.c again; unfilled, it builds and fails its tests" {
     [ -z "${SAN:-}" ] || skip "the practice files are checked on the release build"
     [ -n "${PRACTICE_CC:-}" ] || skip "run through make (it passes the compiler and flags)"
-    local l n
+    local l n out=$BATS_TEST_TMPDIR
     for l in $(lessons); do
         n=$("$TOP/tests/practice.sh" count "$TOP/$l/main.c")
         [ "$n" -ge 1 ] || { echo "$l/main.c marks no practice region"; return 1; }
-        mkdir -p "$BATS_TEST_TMPDIR/src/$l" "$BATS_TEST_TMPDIR/bin/$(dirname "$l")"
-        "$TOP/tests/practice.sh" make "$TOP/$l/main.c" >"$BATS_TEST_TMPDIR/src/$l/practice.c"
-        [ "$(grep -c 'TODO: ' "$BATS_TEST_TMPDIR/src/$l/practice.c")" -eq "$n" ]
-        run "$TOP/tests/practice.sh" fill "$BATS_TEST_TMPDIR/src/$l/practice.c" "$TOP/$l/main.c"
+        mkdir -p "$out/src/$l" "$out/bin/$(dirname "$l")"
+        "$TOP/tests/practice.sh" make "$TOP/$l/main.c" >"$out/src/$l/practice.c"
+        [ "$(grep -c 'TODO: ' "$out/src/$l/practice.c")" -eq "$n" ]
+        run "$TOP/tests/practice.sh" fill "$out/src/$l/practice.c" "$TOP/$l/main.c"
         assert_success
         [ "$output" = "$(cat "$TOP/$l/main.c")" ] || { echo "$l: filled practice is not main.c"; return 1; }
-        # shellcheck disable=SC2086 # PRACTICE_CC is a command line
-        $PRACTICE_CC -I"$TOP" "$BATS_TEST_TMPDIR/src/$l/practice.c" "$LIBCOMMON" \
-            -o "$BATS_TEST_TMPDIR/bin/$l" $LDLIBS 2>/dev/null ||
-            { echo "$l: the unfilled practice file does not build"; return 1; }
-        run env BIN="$BATS_TEST_TMPDIR/bin" TSAN_BIN="$BATS_TEST_TMPDIR/bin" IMPL=c \
-            bats --filter-tags practice "$TOP/tests/$l.bats"
-        [ "$status" -ne 0 ] || { echo "$l: the unfilled practice passes its tests:"; echo "$output"; return 1; }
-        grep -q '^not ok' <<<"$output" || { echo "$l: no test ran:"; echo "$output"; return 1; }
+    done
+    # The unfilled files build, one compiler per core (PRACTICE_CC, LIBCOMMON
+    # and LDLIBS come from make's environment).
+    # shellcheck disable=SC2016,SC2046 # expanded by sh; one word per lesson
+    run xargs -P "$(nproc)" -n 1 sh -c '$PRACTICE_CC -I"$0" "$1/src/$2/practice.c" "$LIBCOMMON" \
+        -o "$1/bin/$2" $LDLIBS 2>/dev/null || echo "$2: the unfilled practice file does not build"' \
+        "$TOP" "$out" <<<"$(lessons)"
+    assert_success
+    assert_output ""
+    # ...and fail their lessons' practice tests: one Bats run for all of them
+    # (a run costs half a second before its first test), side by side where
+    # GNU parallel is installed (an unfilled lesson may wait out a timeout).
+    local jobs=()
+    command -v parallel >/dev/null 2>&1 && jobs=(--jobs "$(nproc)")
+    # shellcheck disable=SC2046 # one word per lesson
+    run env BIN="$out/bin" TSAN_BIN="$out/bin" IMPL=c \
+        bats "${jobs[@]}" --filter-tags practice $(for l in $(lessons); do echo "$TOP/tests/$l.bats"; done)
+    [ "$status" -ne 0 ] || { echo "the unfilled practice files pass their tests:"; echo "$output"; return 1; }
+    for l in $(lessons); do
+        grep -q "^not ok [0-9]* $l: " <<<"$output" ||
+            { echo "$l: the unfilled practice file fails no test:"; echo "$output"; return 1; }
     done
 }
 

@@ -517,6 +517,9 @@ static void deadline_cause_is_given_at_the_deadline(void) {
     EXPECT(time_since(start) >= 30 * MILLISECOND);
     EXPECT_ERR(deadline_exceeded, ctx_err(ctx));
     EXPECT_ERR(time_is_up, ctx_cause(ctx));
+    /* The timer closes the parent's done before it cancels the children, as
+       Go's cancelCtx.cancel does: wait for the child's own. */
+    wait_done(child);
     EXPECT_ERR(deadline_exceeded, ctx_err(child)); /* the children get both */
     EXPECT_ERR(time_is_up, ctx_cause(child));
     ctx_free(child);

@@ -1,8 +1,26 @@
 # Loaded by every Bats file: the assertion libraries, the paths of the built
 # programs, and helpers that bound every wait.
 bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+# Each test runs in a process of its own that loads this file again, and a
+# library's load.bash forks a dirname for each file it sources: 16 forks, some
+# 170 ms a test on a 2-core VM. load_bats_lib sources the library's files
+# itself (load.bash sources nothing else), and falls back to
+# bats_load_library for a library laid out otherwise.
+load_bats_lib() {
+    local dir f dirs
+    IFS=: read -r -a dirs <<<"$BATS_LIB_PATH"
+    for dir in "${dirs[@]}"; do
+        [ -f "$dir/$1/load.bash" ] && [ -d "$dir/$1/src" ] || continue
+        for f in "$dir/$1"/src/*.bash; do
+            # shellcheck disable=SC1090
+            source "$f"
+        done
+        return 0
+    done
+    bats_load_library "$1"
+}
+load_bats_lib bats-support
+load_bats_lib bats-assert
 
 # BIN (lessons), TESTBIN (common/ test programs) and TSAN_BIN (lessons built
 # with ThreadSanitizer) come from the Makefile; these defaults let a single
@@ -38,16 +56,37 @@ deadlock_reported() {
         { echo "no deadlock report on stderr: $stderr" >&2; return 1; }
 }
 
+# ThreadSanitizer sleeps a second before a program exits (atexit_sleep_ms)
+# whenever another thread exists, which in common/ is always (the timer
+# thread, idle goroutine threads), in case one of them is still racing. A
+# lesson's goroutines have returned by then (the leak checks prove it), and a
+# report under way is still waited for: no sleep, a second saved on each of
+# the suite's hundreds of runs under TSan.
+export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}atexit_sleep_ms=0"
+
 # Sanitizer builds run slower: scale time limits by this factor.
 TIME_SCALE=1
 [ -n "${SAN:-}" ] && TIME_SCALE=4
 
-# run_bounded SECONDS CMD...: runs CMD under `run --separate-stderr`, killed if
-# it outlives SECONDS (times TIME_SCALE); status 124 then tells of a hang.
+# run_bounded SECONDS CMD...: runs CMD as `run --separate-stderr` does, killed
+# if it outlives SECONDS (times TIME_SCALE); status 124 then tells of a hang.
+# It sets what run sets (status; output and lines from stdout; stderr and
+# stderr_lines; trailing newlines dropped, lines without the empty ones) with
+# no fork but timeout's: run forks four more times, and a fork costs some 9 ms
+# of CPU on a 2-core VM, on each of the suite's thousands of runs.
 run_bounded() {
-    local secs=$(($1 * TIME_SCALE))
+    local secs=$(($1 * TIME_SCALE)) out=$BATS_TEST_TMPDIR/run_bounded.out err=$BATS_TEST_TMPDIR/run_bounded.err
     shift
-    run --separate-stderr timeout -k 2 "$secs" "$@"
+    timeout -k 2 "$secs" "$@" >"$out" 2>"$err" && status=0 || status=$?
+    output='' stderr=''
+    IFS= read -r -d '' output <"$out" || true
+    IFS= read -r -d '' stderr <"$err" || true
+    while [[ "$output" == *$'\n' ]]; do output=${output%$'\n'}; done
+    while [[ "$stderr" == *$'\n' ]]; do stderr=${stderr%$'\n'}; done
+    # shellcheck disable=SC2034 # read by the tests
+    IFS=$'\n' read -d '' -r -a lines <<<"$output" || true
+    # shellcheck disable=SC2034
+    IFS=$'\n' read -d '' -r -a stderr_lines <<<"$stderr" || true
 }
 
 # wait_for_line FILE PATTERN SECONDS: polls FILE until a line matches PATTERN
@@ -101,7 +140,7 @@ assert_bad_flags() {
         # shellcheck disable=SC2086 # split on purpose: one string, several words
         run_bounded 5 "$BIN/$prog" $args
         if [ "$status" -ne 2 ] || [ -n "$output" ] || [ "${#stderr_lines[@]}" -lt 3 ] ||
-            [ -z "${stderr_lines[0]}" ] || [[ "${stderr_lines[1]}" != "Usage of "*"$(basename "$prog"):" ]]; then
+            [ -z "${stderr_lines[0]}" ] || [[ "${stderr_lines[1]}" != "Usage of "*"${prog##*/}:" ]]; then
             echo "$prog $args: status $status, stdout '$output', stderr '$stderr'" >&2
             return 1
         fi
@@ -116,7 +155,7 @@ assert_help() {
         run_bounded 5 "$BIN/$1" "$flag"
         assert_success
         assert_equal "$output" ""
-        [[ "${stderr_lines[0]}" == "Usage of "*"$(basename "$1"):" ]] ||
+        [[ "${stderr_lines[0]}" == "Usage of "*"${1##*/}:" ]] ||
             { echo "$1 $flag: stderr '$stderr'" >&2; return 1; }
         [[ "${stderr_lines[1]}" == "  -"* ]] || { echo "$1 $flag: no flags listed: '$stderr'" >&2; return 1; }
     done
