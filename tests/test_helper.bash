@@ -89,6 +89,25 @@ run_bounded() {
     IFS=$'\n' read -d '' -r -a stderr_lines <<<"$stderr" || true
 }
 
+# duration_ns D: the Go duration D as Go prints it (1.5ms, 200.3µs, 2m1.5s) in
+# nanoseconds; fails on anything else. awk: starting Python costs half a second
+# here.
+duration_ns() {
+    awk -v d="$1" 'BEGIN {
+        unit["ns"] = 1; unit["us"] = 1e3; unit["µs"] = 1e3; unit["ms"] = 1e6
+        unit["s"] = 1e9; unit["m"] = 60e9; unit["h"] = 3600e9
+        total = 0; s = d
+        if (s == "") exit 1
+        while (match(s, /^[0-9]+(\.[0-9]+)?/)) {
+            n = substr(s, 1, RLENGTH); s = substr(s, RLENGTH + 1)
+            if (!match(s, /^(ns|us|µs|ms|s|m|h)/)) exit 1
+            total += n * unit[substr(s, 1, RLENGTH)]; s = substr(s, RLENGTH + 1)
+        }
+        if (s != "") exit 1
+        printf "%.0f\n", total
+    }'
+}
+
 # wait_for_line FILE PATTERN SECONDS: polls FILE until a line matches PATTERN
 # (grep -E), failing after SECONDS (times TIME_SCALE).
 wait_for_line() {

@@ -6,29 +6,25 @@
 # timeout reports nothing while the work has stopped; nothing is left running.
 load ../test_helper
 
-# ns D: the Go duration D (as printed: 1.5ms, 200.3µs, 2.1s) in nanoseconds.
-ns() {
-    python3 -c '
-import re, sys
-units = {"ns": 1, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
-total = sum(float(v) * units[u] for v, u in re.findall(r"([0-9.]+)(ns|µs|us|ms|s|m|h)", sys.argv[1]))
-print(int(total))' "$1"
-}
-
 # units_once K N: units 1..K each started (their beat) and were done exactly
 # once, the beat before the result, and units K+1..N never started.
 units_once() {
-    local k=$1 n=$2 u starts dones
-    for u in $(seq 1 "$k"); do
-        starts=$(grep -nx "monitor: unit $u starts" <<<"$output" | cut -d: -f1)
-        dones=$(grep -nx "monitor: unit $u done" <<<"$output" | cut -d: -f1)
-        [ "$(wc -w <<<"$starts")" -eq 1 ] && [ "$(wc -w <<<"$dones")" -eq 1 ] ||
-            { echo "unit $u: beats at lines '$starts', results at lines '$dones'"; return 1; }
-        [ "$starts" -lt "$dones" ] || { echo "unit $u: its result came before its beat"; return 1; }
-    done
-    for u in $(seq $((k + 1)) "$n"); do
-        refute_line --regexp "^monitor: unit $u (starts|done)$"
-    done
+    local bad
+    bad=$(awk -v k="$1" -v n="$2" '
+        /^monitor: unit [0-9]+ starts$/ { if (!starts[$3]++) start_at[$3] = NR }
+        /^monitor: unit [0-9]+ done$/ { if (!dones[$3]++) done_at[$3] = NR }
+        END {
+            for (u = 1; u <= k; u++) {
+                if (starts[u] != 1 || dones[u] != 1) {
+                    print "unit " u ": " starts[u] + 0 " beats, " dones[u] + 0 " results"
+                    exit
+                }
+                if (start_at[u] > done_at[u]) { print "unit " u ": its result came before its beat"; exit }
+            }
+            for (u = k + 1; u <= n; u++)
+                if (starts[u] || dones[u]) { print "unit " u " started, though only " k " should"; exit }
+        }' <<<"$output")
+    [ -z "$bad" ] || { echo "$bad"; echo "$output"; return 1; }
 }
 
 # stall_reported: the last run reported the stall: no beat for at least the
@@ -39,13 +35,13 @@ stall_reported() {
     line=$(grep '^monitor: stall noticed after ' <<<"$output") ||
         { echo "no stall reported:"; echo "$output"; return 1; }
     [[ "$line" =~ ^monitor:\ stall\ noticed\ after\ ([^,]+),\ bound\ 2\ x\ interval\ =\ (.+)$ ]]
-    noticed=$(ns "${BASH_REMATCH[1]}")
-    bound=$(ns "${BASH_REMATCH[2]}")
+    noticed=$(duration_ns "${BASH_REMATCH[1]}")
+    bound=$(duration_ns "${BASH_REMATCH[2]}")
     [ "$noticed" -gt 0 ] && [ "$noticed" -le $((5 * bound)) ] ||
         { echo "stall noticed after $noticed ns, bound $bound ns"; return 1; }
     line=$(grep '^monitor: no beat for ' <<<"$output")
     [[ "$line" =~ ^monitor:\ no\ beat\ for\ (.+):\ the\ worker\ is\ not\ healthy$ ]]
-    quiet=$(ns "${BASH_REMATCH[1]}")
+    quiet=$(duration_ns "${BASH_REMATCH[1]}")
     [ "$quiet" -ge "$bound" ] || { echo "no beat for only $quiet ns, the timeout is $bound ns"; return 1; }
     refute_line --partial "false alarm"
 }
@@ -128,7 +124,7 @@ pulses() {
         line=$(grep '^monitor: --duration .* is over, no stall reported; ' <<<"$output") ||
             { echo "the run did not end on --duration:"; echo "$output"; return 1; }
         [[ "$line" =~ the\ last\ beat\ came\ (.+)\ ago\ \(timeout\ (.+)\)$ ]]
-        [ "$(ns "${BASH_REMATCH[1]}")" -gt "$(ns "${BASH_REMATCH[2]}")" ] ||
+        [ "$(duration_ns "${BASH_REMATCH[1]}")" -gt "$(duration_ns "${BASH_REMATCH[2]}")" ] ||
             { echo "the last beat came less than a timeout before the end: $line"; return 1; }
         assert_line --regexp '^summary: 2 of 4 units done; unit beats: 2, pulses: [0-9]+; no stall reported$'
         assert_equal "${lines[-1]}" "goroutines at the end: 1 (main and 0 leaked)"

@@ -9,11 +9,7 @@ load ../test_helper
 closed_after_ns() {
     local d
     d=$(sed -n "s/^or ($1): closed after \\(.*\\)$/\\1/p" <<<"$output")
-    python3 -c '
-import re, sys
-units = {"ns": 1, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
-total = sum(float(v) * units[u] for v, u in re.findall(r"([0-9.]+)(ns|µs|us|ms|s|m|h)", sys.argv[1]))
-print(int(total))' "$d"
+    duration_ns "$d"
 }
 
 # recursive_goroutines N: how many goroutines the book's or() starts for N
