@@ -50,7 +50,8 @@ export SAN
 # Bats runs tests side by side (GNU parallel, which make deps installs): most
 # wait on a timer or a child, so one more job than cores keeps both busy.
 # BATS_JOBS=1 runs them one at a time.
-BATS_JOBS ?= $(shell echo $$(($$(nproc) + 1)))
+NPROC := $(shell nproc)
+BATS_JOBS ?= $(shell echo $$(($(NPROC) + 1)))
 BATS_FLAGS ?=
 BATS_RUN = bats $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_FLAGS)
 
@@ -166,7 +167,6 @@ deps:
 # where Go is installed (make deps installs it), the lessons' files again on
 # the Go twins. Under a sanitizer (make check) only the C runs again: the Go
 # binaries would not change.
-NPROC := $(shell nproc)
 test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@$(MAKE) --no-print-directory -j$(NPROC) SAN=thread exercises >/dev/null

@@ -71,7 +71,11 @@ reported_ids() {
     # One awk over the 100 outputs (a pipeline per run costs more than the run).
     run awk '
         /^run [0-9]+$/ { run = $2; delete seen; next }
-        /^goroutine [0-9]+: done$/ { id = $2; sub(/:$/, "", id); if (seen[id]++) print "run " run " printed goroutine " id " twice"; next }
+        /^goroutine [0-9]+: done$/ {
+            id = $2; sub(/:$/, "", id)
+            if (seen[id]++) print "run " run " printed goroutine " id " twice"
+            next
+        }
         /^main: returning without waiting: / { next }
         { print "run " run " printed a broken line: " $0 }
     ' "$runs"

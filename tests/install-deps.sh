@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Bats with bats-support
-# and bats-assert, GNU parallel (Bats runs tests side by side with it), Go (the lessons' twins run the same tests), tmux (a test
-# drives a lesson in a real terminal), and valgrind, clang and clang-format
-# (for `make check`). On Debian or Ubuntu it uses
-# apt-get (as root, or through sudo); elsewhere it says what to install.
+# and bats-assert, GNU parallel (Bats runs tests side by side with it), Go (the
+# lessons' twins run the same tests), tmux (a test drives a lesson in a real
+# terminal), and valgrind, clang and clang-format (for `make check`). On Debian
+# or Ubuntu it uses apt-get (as root, or through sudo); elsewhere it says what
+# to install.
 set -eu
 
 need=()

@@ -75,7 +75,8 @@ TIME_SCALE=1
 # no fork but timeout's: run forks four more times, and a fork costs some 9 ms
 # of CPU on a 2-core VM, on each of the suite's thousands of runs.
 run_bounded() {
-    local secs=$(($1 * TIME_SCALE)) out=$BATS_TEST_TMPDIR/run_bounded.out err=$BATS_TEST_TMPDIR/run_bounded.err
+    local secs=$(($1 * TIME_SCALE)) dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR} # setup_file has no test dir
+    local out=$dir/run_bounded.out err=$dir/run_bounded.err
     shift
     timeout -k 2 "$secs" "$@" >"$out" 2>"$err" && status=0 || status=$?
     output='' stderr=''
