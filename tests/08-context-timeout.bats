@@ -65,11 +65,13 @@ check_tree_deadlines_values() {
 }
 
 @test "08-context-timeout: a long operation under a short timeout is cut off (Go's flag syntax: -work, --timeout=)" {
-    run_bounded 10 "$BIN/08-context-timeout" --timeout=10ms -work 1s
+    # The fast operation gets a fifth of the timeout: 200ms leaves it 160ms of
+    # slack (10ms left it 8, and a loaded TSan run once took 11).
+    run_bounded 10 "$BIN/08-context-timeout" --timeout=200ms -work 1s
     assert_success
     assert_no_stderr
-    assert_line --index 0 --regexp '^timeout: slow operation \(1s of work, 10ms timeout\): context deadline exceeded after [0-9]+ms, [0-9.]+ms past the deadline$'
-    assert_line --index 1 --regexp '^timeout: fast operation \(2ms of work, 10ms timeout\): finished after [0-9]+ms$'
+    assert_line --index 0 --regexp '^timeout: slow operation \(1s of work, 200ms timeout\): context deadline exceeded after [0-9]+ms, [0-9.]+ms past the deadline$'
+    assert_line --index 1 --regexp '^timeout: fast operation \(40ms of work, 200ms timeout\): finished after [0-9]+ms$'
     check_tree_deadlines_values
 }
 
