@@ -57,7 +57,7 @@ static chan *start_producer(int n, duration every) {
 /* 1. Merge two producers of different speeds until both are closed. */
 static void merge(int n, bool spin) {
     const char *names[2] = {"fast", "slow"};
-    chan *chans[2] = {start_producer(n, MILLISECOND), start_producer(n, 4 * MILLISECOND)};
+    chan *chans[2] = {start_producer(n, MILLISECOND), start_producer(n, 10 * MILLISECOND)};
     int v, got[2] = {0, 0};
     bool closed[2] = {false, false};
     long wasted = 0; /* rounds spent on a case already known to be closed */

@@ -31,7 +31,7 @@ func produce(n int, every time.Duration) <-chan int {
 // closed.
 func merge(n int, spin bool) {
 	names := [2]string{"fast", "slow"}
-	in := [2]<-chan int{produce(n, time.Millisecond), produce(n, 4*time.Millisecond)}
+	in := [2]<-chan int{produce(n, time.Millisecond), produce(n, 10*time.Millisecond)}
 	var got [2]int
 	var closed [2]bool
 	wasted := 0 // rounds spent on a case already known to be closed

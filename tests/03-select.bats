@@ -73,7 +73,9 @@ slow closed"
 
 @test "03-select: --break=spin: a closed case left on wins round after round, and the spin ends" {
     # The fast producer closes after about 10 ms, the slow one after about
-    # 40: the loop spins in between. Measured on a loaded 2-core machine, the
+    # 100: the loop spins in between, unless main is late by more than the
+    # slow producer's 10 ms at every round (at 4 ms, a loaded TSan run in CI
+    # once counted 0). Measured on a loaded 2-core machine, the
     # fewest rounds were in the thousands (ThreadSanitizer's build) and the
     # hundreds of thousands (release); 100 is a floor a spinning loop clears.
     run_bounded 10 "$BIN/03-select" --break=spin -n 10
