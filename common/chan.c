@@ -91,6 +91,12 @@ void chan_free(chan *c) {
         RT_CHECK(refs > 1, "chan: reference count below zero");
         return;
     }
+    /* The last value may have gone to a lock-free receive while its sender
+     * still held the lock on its way out (chan_unlock opens the lock-free
+     * paths, then unlocks), and a receiver may free right after that
+     * receive: wait for the holder, who touches nothing after its unlock. */
+    rt_lock(&c->lock);
+    rt_unlock(&c->lock);
     if (c->release)
         c->release(c);
     free(c->slots);

@@ -40,7 +40,9 @@
  * their own); chan_free on a time_after channel is safe even before it fires,
  * and takes its pending timer off the heap: the memory goes with the last
  * reference. Freeing a channel that a goroutine is still blocked on is
- * a bug, as is any use after the caller's chan_free.
+ * a bug, as is any use after the caller's chan_free. The receiver of the
+ * last value may free at once: the sender's call may still be on its way
+ * out, and chan_free waits for it to let go of the channel.
  */
 #ifndef COMMON_CHAN_H
 #define COMMON_CHAN_H

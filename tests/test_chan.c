@@ -456,6 +456,48 @@ static void close_happens_before_recv_that_returns_false(void) {
     }
 }
 
+/* The last receive may free the channel while its sender's call is still on
+ * its way out: the send completed for the receiver, and what the sender does
+ * after that must not touch the channel (08's tree frees this way; TSan once
+ * caught chan_unlock writing to the freed channel). A receiver that blocked
+ * first leaves the channel on its locked path, so later sends go through the
+ * lock and then open the lock-free path again before they unlock: a lock-free
+ * receive can take the last value in between. */
+enum { LAST_SENDERS = 4 };
+
+typedef struct last_send {
+    chan *c;
+    int64_t v;
+} last_send;
+
+static void send_last(void *arg) {
+    last_send *a = arg;
+    chan_send(a->c, &a->v);
+}
+
+static void free_right_after_the_last_receive(void) {
+    int rounds = QUICK_OR(2000, 50);
+    last_send *sends = calloc((size_t)rounds * LAST_SENDERS, sizeof *sends);
+    waitgroup wg = WAITGROUP_INIT;
+    for (int round = 0; round < rounds; round++) {
+        chan *c = chan_make(sizeof(int64_t), LAST_SENDERS);
+        last_send *a = &sends[round * LAST_SENDERS];
+        for (int i = 0; i < LAST_SENDERS; i++) {
+            a[i] = (last_send){c, i + 1};
+            wg_go(&wg, send_last, &a[i]);
+        }
+        int64_t v, sum = 0;
+        for (int i = 0; i < LAST_SENDERS; i++) {
+            EXPECT(chan_recv(c, &v));
+            sum += v;
+        }
+        EXPECT_EQ(LAST_SENDERS * (LAST_SENDERS + 1) / 2, sum);
+        chan_free(c); /* the senders may not have returned yet */
+    }
+    wg_wait(&wg);
+    free(sends);
+}
+
 /* --- stress --- */
 
 /* Many senders and receivers on one channel: every value received exactly once. */
@@ -685,6 +727,7 @@ int main(int argc, char **argv) {
         TEST(send_happens_before_receive_completes),
         TEST(unbuffered_recv_happens_before_send_completes),
         TEST(close_happens_before_recv_that_returns_false),
+        TEST(free_right_after_the_last_receive),
         TEST(stress_unbuffered_8_senders_8_receivers_each_value_once),
         TEST(stress_cap1_8_senders_8_receivers_each_value_once),
         TEST(stress_cap64_8_senders_8_receivers_each_value_once),
